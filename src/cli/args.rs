@@ -1,0 +1,174 @@
+//! The raw command line, as clap parses it. `cli::run` turns it into a `ScanConfig`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::finding::Confidence;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tollgate",
+    version,
+    about = "Find credentials in Git repositories and directories, with Kubernetes context",
+    after_help = "Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories.
+    Dir(DirArgs),
+    /// List or check detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
+    #[arg(long, default_value = "10M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Report only findings at or above this confidence.
+    #[arg(long, default_value = "low")]
+    pub min_confidence: Confidence,
+    /// How deep decoders (base64, percent) may nest; 0 turns decoding off.
+    #[arg(long, default_value_t = 2)]
+    pub decode_depth: usize,
+    /// Encoded spans longer than this are not decoded (bytes; K, M suffixes allowed).
+    #[arg(long, default_value = "64K", value_parser = parse_size)]
+    pub max_decode_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Add rules from a YAML file or every *.yaml/*.yml in a directory (repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rule_paths: Vec<PathBuf>,
+    /// Do not run this rule (repeatable).
+    #[arg(long = "disable-rule", value_name = "ID")]
+    pub disable: Vec<String>,
+    /// Run only these rules (repeatable).
+    #[arg(long = "only-rule", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Do not load the built-in rule pack.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    pub format: FormatArg,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Show secrets in full. Reports and logs redact them by default.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Exit code when findings are reported.
+    #[arg(long, default_value_t = 1)]
+    pub exit_code: u8,
+    /// When to use colour in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// Never draw a progress bar (it is drawn only on a terminal, never in CI).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// List skipped files and other notes on standard error.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Print the rules a scan would run.
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate rule files and run every rule's examples; exits 1 on any failure.
+    Check {
+        /// Rule files or directories to check (default: the built-in pack plus --rules).
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+}
+
+/// `123`, `64K`, `10M`, `1G` (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.eq_ignore_ascii_case(&'k') => (&s[..i], 1u64 << 10),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'m') => (&s[..i], 1 << 20),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'g') => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("`{s}` is not a size (e.g. 500000, 64K, 10M, 1G)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_suffixes() {
+        assert_eq!(parse_size("10"), Ok(10));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("10m"), Ok(10 << 20));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,183 @@
+//! The command line: parse flags once, validate them into a `ScanConfig`, pick a source
+//! and a report, and map the outcome to an exit code. Library code never sees clap.
+
+mod args;
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+
+use anyhow::Context as _;
+use clap::Parser;
+use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
+
+pub use args::parse_size;
+use args::{Cli, ColorArg, Command, DirArgs, FormatArg, OutputArgs, RuleArgs, RulesCommand};
+
+use crate::engine::check::check_rules;
+use crate::engine::decode::DecodeLimits;
+use crate::engine::rule::{load_rule_file, rule_files_in};
+use crate::engine::{EngineOptions, Rule, RuleSelection};
+use crate::report::Format;
+use crate::scan::{self, ScanConfig, ScanOutcome};
+
+/// Parse the process's arguments and run; returns the exit code.
+pub fn run() -> anyhow::Result<u8> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dir(args) => run_dir(args),
+        Command::Rules(RulesCommand::List { rules, json }) => list_rules(&rules, json),
+        Command::Rules(RulesCommand::Check { files, rules }) => check(&files, &rules),
+    }
+}
+
+/// A closed stdout (e.g. `tollgate dir | head`) is not an error.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn rule_selection(args: &RuleArgs) -> RuleSelection {
+    RuleSelection {
+        builtin: !args.no_builtin_rules,
+        extra_paths: args.rule_paths.clone(),
+        disabled: args.disable.clone(),
+        only: args.only.clone(),
+    }
+}
+
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+fn scan_config(args: &DirArgs) -> ScanConfig {
+    ScanConfig {
+        rules: rule_selection(&args.rules),
+        engine: EngineOptions {
+            decode_depth: args.scan.decode_depth,
+            decode_limits: DecodeLimits {
+                max_span: usize::try_from(args.scan.max_decode_size).unwrap_or(usize::MAX),
+                ..DecodeLimits::default()
+            },
+            min_confidence: args.scan.min_confidence,
+        },
+        redact: !args.output.no_redact,
+        max_file_size: args.scan.max_file_size,
+        follow_symlinks: args.follow_symlinks,
+        progress: !args.output.no_progress && !in_ci() && io::stderr().is_terminal(),
+        verbose: args.output.verbose,
+    }
+}
+
+fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
+    let config = scan_config(&args);
+    if let Some(n) = args.scan.threads {
+        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("cannot start the worker threads")?;
+    }
+    let outcome = scan::scan_dirs(&config, &args.paths)?;
+    write_report(&outcome, &args.output)?;
+    Ok(if outcome.findings.is_empty() {
+        0
+    } else {
+        args.output.exit_code
+    })
+}
+
+fn write_report(outcome: &ScanOutcome, args: &OutputArgs) -> anyhow::Result<()> {
+    let format = match args.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+    };
+    let report = format.report();
+    let mut out: Box<dyn WriteColor> = match &args.output {
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            Box::new(NoColor::new(io::BufWriter::new(file)))
+        }
+        None => {
+            let choice = match args.color {
+                ColorArg::Always => ColorChoice::Always,
+                ColorArg::Never => ColorChoice::Never,
+                ColorArg::Auto if io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() => {
+                    ColorChoice::Auto
+                }
+                ColorArg::Auto => ColorChoice::Never,
+            };
+            Box::new(StandardStream::stdout(choice))
+        }
+    };
+    report.write(&outcome.findings, &outcome.summary, out.as_mut())?;
+    out.flush()?;
+    if args.output.is_some() && format != Format::Human {
+        let mut err = StandardStream::stderr(ColorChoice::Never);
+        crate::report::write_summary(&outcome.summary, &mut err)?;
+    }
+    Ok(())
+}
+
+fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
+    let rules = rule_selection(args).load()?;
+    let mut out = io::stdout().lock();
+    if json {
+        let list: Vec<_> = rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.spec.id,
+                    "name": r.spec.name,
+                    "confidence": r.spec.confidence,
+                    "keywords": r.spec.keywords,
+                    "checksum": r.spec.checksum.map(|c| c.name()),
+                    "origin": r.origin.to_string(),
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &list)?;
+        writeln!(out)?;
+    } else {
+        let width = rules.iter().map(|r| r.spec.id.len()).max().unwrap_or(0);
+        for r in &rules {
+            writeln!(out, "{:width$}  {:6}  {}", r.spec.id, r.spec.confidence.as_str(), r.spec.name)?;
+        }
+        writeln!(out, "{} rules", rules.len())?;
+    }
+    Ok(0)
+}
+
+fn check(files: &[std::path::PathBuf], args: &RuleArgs) -> anyhow::Result<u8> {
+    let rules: Vec<Rule> = if files.is_empty() {
+        rule_selection(args).load()?
+    } else {
+        let mut rules = Vec::new();
+        for path in files {
+            for file in rule_files_in(path)? {
+                rules.extend(load_rule_file(&file)?);
+            }
+        }
+        crate::engine::rule::check_unique(&rules)?;
+        rules
+    };
+    let problems = check_rules(&rules);
+    let mut err = io::stderr().lock();
+    for p in &problems {
+        writeln!(err, "{}: {}: {}", p.origin, p.rule_id, p.message)?;
+    }
+    let examples: usize = rules
+        .iter()
+        .map(|r| r.spec.examples.len() + r.spec.negative_examples.len())
+        .sum();
+    if problems.is_empty() {
+        println!("{} rules, {examples} examples: all pass", rules.len());
+        Ok(0)
+    } else {
+        println!("{} rules, {examples} examples: {} problems", rules.len(), problems.len());
+        Ok(1)
+    }
+}

@@ -1,0 +1,223 @@
+//! Decoders find encoded spans (base64, percent-encoding) in a blob and decode them, so
+//! the engine can scan the decoded text again. A hit inside decoded text is reported at
+//! the encoded span. Depth, span size and span count are bounded by the caller's limits.
+
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+
+/// Shortest base64 run worth decoding: 24 characters decode to 18 bytes.
+const MIN_BASE64_RUN: usize = 24;
+/// Decoded text shorter than this holds no credential worth reporting.
+const MIN_DECODED_LEN: usize = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Base64,
+    Percent,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Percent => "percent",
+        }
+    }
+}
+
+/// An encoded span of a blob and what it decodes to.
+#[derive(Debug, Clone)]
+pub struct DecodedSpan {
+    pub start: usize,
+    pub end: usize,
+    pub encoding: Encoding,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    /// Encoded spans longer than this are not decoded.
+    pub max_span: usize,
+    /// At most this many spans are decoded per blob.
+    pub max_spans: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_span: 64 * 1024,
+            max_spans: 2048,
+        }
+    }
+}
+
+fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
+    GeneralPurpose::new(
+        alphabet,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    )
+}
+
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
+}
+
+/// Text a person could have written: printable ASCII and whitespace, nearly throughout.
+fn looks_like_text(bytes: &[u8]) -> bool {
+    if bytes.len() < MIN_DECODED_LEN {
+        return false;
+    }
+    let printable = bytes
+        .iter()
+        .filter(|&&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'))
+        .count();
+    printable * 100 >= bytes.len() * 95
+}
+
+/// Base64 runs (standard or URL-safe alphabet) that decode to text.
+pub fn decode_base64_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<DecodedSpan>) {
+    let standard = lenient(&alphabet::STANDARD);
+    let url_safe = lenient(&alphabet::URL_SAFE);
+    let mut i = 0;
+    while i < data.len() && out.len() < limits.max_spans {
+        if !is_base64_byte(data[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < data.len() && is_base64_byte(data[i]) {
+            i += 1;
+        }
+        let run = &data[start..i];
+        let body_len = run.len() - run.iter().rev().take_while(|&&b| b == b'=').count();
+        let body = &run[..body_len];
+        if body.len() < MIN_BASE64_RUN || run.len() > limits.max_span || body.contains(&b'=') {
+            continue;
+        }
+        let std_chars = body.iter().any(|b| matches!(b, b'+' | b'/'));
+        let url_chars = body.iter().any(|b| matches!(b, b'-' | b'_'));
+        let engine = match (std_chars, url_chars) {
+            (true, true) => continue,
+            (false, true) => &url_safe,
+            _ => &standard,
+        };
+        // A length of 4n+1 cannot be base64; the last character is not part of it.
+        let body = if body.len() % 4 == 1 {
+            &body[..body.len() - 1]
+        } else {
+            body
+        };
+        if let Ok(bytes) = engine.decode(body) {
+            if looks_like_text(&bytes) {
+                out.push(DecodedSpan {
+                    start,
+                    end: i,
+                    encoding: Encoding::Base64,
+                    bytes,
+                });
+            }
+        }
+    }
+}
+
+fn ends_percent_run(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
+}
+
+/// Runs of non-space text holding `%XX` escapes, decoded.
+pub fn decode_percent_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<DecodedSpan>) {
+    let mut last_end = 0;
+    for pos in memchr::memchr_iter(b'%', data) {
+        if out.len() >= limits.max_spans {
+            break;
+        }
+        if pos < last_end
+            || pos + 2 >= data.len()
+            || !data[pos + 1].is_ascii_hexdigit()
+            || !data[pos + 2].is_ascii_hexdigit()
+        {
+            continue;
+        }
+        let start = data[..pos]
+            .iter()
+            .rposition(|&b| ends_percent_run(b))
+            .map_or(0, |p| p + 1)
+            .max(last_end);
+        let end = data[pos..]
+            .iter()
+            .position(|&b| ends_percent_run(b))
+            .map_or(data.len(), |p| pos + p);
+        last_end = end;
+        if end - start > limits.max_span {
+            continue;
+        }
+        let bytes: Vec<u8> = percent_encoding::percent_decode(&data[start..end]).collect();
+        if bytes.len() >= MIN_DECODED_LEN && looks_like_text(&bytes) {
+            out.push(DecodedSpan {
+                start,
+                end,
+                encoding: Encoding::Percent,
+                bytes,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(data: &[u8]) -> Vec<DecodedSpan> {
+        let mut out = Vec::new();
+        decode_base64_spans(data, DecodeLimits::default(), &mut out);
+        decode_percent_spans(data, DecodeLimits::default(), &mut out);
+        out
+    }
+
+    #[test]
+    fn base64_text_is_decoded_at_its_span() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode("password=Tr0ub4dor&3x!");
+        let data = format!("value: {encoded}\n");
+        let found = spans(data.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].start, 7);
+        assert_eq!(found[0].end, 7 + encoded.len());
+        assert_eq!(found[0].bytes, b"password=Tr0ub4dor&3x!");
+    }
+
+    #[test]
+    fn url_safe_and_unpadded_base64_decode() {
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("token=>>>???>>>???abc");
+        assert!(encoded.contains('-') || encoded.contains('_'), "{encoded}");
+        let found = spans(encoded.as_bytes());
+        assert_eq!(found[0].bytes, b"token=>>>???>>>???abc");
+    }
+
+    #[test]
+    fn binary_and_short_runs_are_not_reported() {
+        let binary = base64::engine::general_purpose::STANDARD.encode([0u8, 159, 146, 150, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 200, 201]);
+        assert!(spans(binary.as_bytes()).is_empty());
+        assert!(spans(b"aGVsbG8=").is_empty());
+        assert!(spans(b"someVeryLongIdentifierNameInMinifiedCode").is_empty());
+    }
+
+    #[test]
+    fn percent_encoded_runs_decode() {
+        let found = spans(b"url = \"postgres://app:p%40ss%2Fw0rd@db:5432/app\"");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].bytes, b"postgres://app:p@ss/w0rd@db:5432/app");
+        assert_eq!(found[0].encoding, Encoding::Percent);
+    }
+
+    #[test]
+    fn span_count_is_bounded() {
+        let one = base64::engine::general_purpose::STANDARD.encode("secret text that is long enough");
+        let data = vec![one; 10].join(" ");
+        let mut out = Vec::new();
+        decode_base64_spans(data.as_bytes(), DecodeLimits { max_span: 1024, max_spans: 3 }, &mut out);
+        assert_eq!(out.len(), 3);
+    }
+}

@@ -1,0 +1,345 @@
+//! The engine turns bytes into candidate matches. One Aho-Corasick automaton over every
+//! rule's keywords finds where rules may match; each rule's regex then runs only in
+//! windows around its keywords' hits. Candidates pass entropy, placeholder, allow and
+//! checksum filters; decoders rescan base64 and percent-encoded text. The compiled
+//! `Engine` is shared read-only between threads; each worker owns a `Scratch`.
+
+pub mod check;
+pub mod checksum;
+pub mod decode;
+pub mod filters;
+pub mod rule;
+
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::finding::Confidence;
+use decode::{DecodeLimits, DecodedSpan, Encoding};
+pub use rule::{Rule, RuleError, RuleSelection};
+
+/// Suppresses every finding on a line that holds it.
+pub const INLINE_ALLOW_MARKER: &[u8] = b"tollgate:allow";
+/// A line is widened to its boundaries only this far; minified files have huge lines.
+const MAX_LINE_WIDEN: usize = 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    /// How many times decoded text is decoded again (0 turns decoding off).
+    pub decode_depth: usize,
+    pub decode_limits: DecodeLimits,
+    /// Candidates below this confidence are dropped.
+    pub min_confidence: Confidence,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            decode_depth: 2,
+            decode_limits: DecodeLimits::default(),
+            min_confidence: Confidence::Low,
+        }
+    }
+}
+
+/// A candidate that passed every filter. `span` is where it is reported in the scanned
+/// blob: the secret itself, or the encoded text it was decoded from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub rule: usize,
+    pub span: Range<usize>,
+    pub secret: Vec<u8>,
+    pub confidence: Confidence,
+    pub entropy: f64,
+    pub decoded: Vec<Encoding>,
+}
+
+/// What one blob produced.
+#[derive(Debug, Default)]
+pub struct BlobMatches {
+    pub matches: Vec<Match>,
+    /// Matches dropped by an inline `tollgate:allow` marker.
+    pub suppressed_inline: usize,
+}
+
+/// Per-thread working memory, reused across blobs.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    windows: Vec<Vec<Range<usize>>>,
+    touched: Vec<usize>,
+}
+
+pub struct Engine {
+    rules: Vec<Rule>,
+    keywords: AhoCorasick,
+    /// For each keyword pattern, the rules that own it.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: they run on every blob.
+    unkeyed: Vec<usize>,
+    options: EngineOptions,
+}
+
+impl Engine {
+    pub fn new(rules: Vec<Rule>, options: EngineOptions) -> Result<Engine, RuleError> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut unkeyed = Vec::new();
+        for (idx, rule) in rules.iter().enumerate() {
+            if rule.spec.keywords.is_empty() {
+                unkeyed.push(idx);
+            }
+            for kw in &rule.spec.keywords {
+                let kw = kw.to_ascii_lowercase();
+                match patterns.iter().position(|p| *p == kw) {
+                    Some(p) => {
+                        if !keyword_rules[p].contains(&idx) {
+                            keyword_rules[p].push(idx);
+                        }
+                    }
+                    None => {
+                        patterns.push(kw);
+                        keyword_rules.push(vec![idx]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| RuleError::Syntax {
+                origin: rule::RuleOrigin::Builtin("keywords"),
+                message: e.to_string(),
+            })?;
+        Ok(Engine {
+            rules,
+            keywords,
+            keyword_rules,
+            unkeyed,
+            options,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Scan one blob.
+    pub fn scan(&self, data: &[u8], scratch: &mut Scratch) -> BlobMatches {
+        let mut raw = Vec::new();
+        self.scan_layer(data, 0, None, scratch, &mut raw);
+        let raw = self.drop_overlaps(raw);
+        let mut out = BlobMatches::default();
+        for m in raw {
+            if line_has_allow_marker(data, m.span.clone()) {
+                out.suppressed_inline += 1;
+            } else if !(self.rules[m.rule].spec.generic && is_sealed_ciphertext(data, &m.secret)) {
+                out.matches.push(m);
+            }
+        }
+        out.matches.sort_by_key(|m| (m.span.start, m.rule));
+        out
+    }
+
+    /// `origin`: where decoded text came from in the top-level blob, and how.
+    fn scan_layer(
+        &self,
+        data: &[u8],
+        depth: usize,
+        origin: Option<(Range<usize>, &[Encoding])>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        self.collect_windows(data, scratch);
+        let touched = std::mem::take(&mut scratch.touched);
+        for &rule_idx in &touched {
+            let mut windows = std::mem::take(&mut scratch.windows[rule_idx]);
+            merge_windows(&mut windows);
+            for window in &windows {
+                self.run_rule(rule_idx, data, window.clone(), &origin, out);
+            }
+            windows.clear();
+            scratch.windows[rule_idx] = windows;
+        }
+        scratch.touched = touched;
+        scratch.touched.clear();
+
+        if depth >= self.options.decode_depth {
+            return;
+        }
+        let mut spans: Vec<DecodedSpan> = Vec::new();
+        decode::decode_base64_spans(data, self.options.decode_limits, &mut spans);
+        decode::decode_percent_spans(data, self.options.decode_limits, &mut spans);
+        for span in spans {
+            let (reported, mut chain) = match &origin {
+                Some((range, chain)) => (range.clone(), chain.to_vec()),
+                None => (span.start..span.end, Vec::new()),
+            };
+            chain.push(span.encoding);
+            self.scan_layer(&span.bytes, depth + 1, Some((reported, &chain)), scratch, out);
+        }
+    }
+
+    /// For every rule with a keyword hit, the byte windows its regex must search.
+    fn collect_windows(&self, data: &[u8], scratch: &mut Scratch) {
+        if scratch.windows.len() < self.rules.len() {
+            scratch.windows.resize_with(self.rules.len(), Vec::new);
+        }
+        for &idx in &self.unkeyed {
+            scratch.windows[idx].push(0..data.len());
+            scratch.touched.push(idx);
+        }
+        for hit in self.keywords.find_overlapping_iter(data) {
+            for &idx in &self.keyword_rules[hit.pattern().as_usize()] {
+                let w = self.rules[idx].window();
+                let start = hit.start().saturating_sub(w);
+                let end = (hit.end() + w).min(data.len());
+                let windows = &mut scratch.windows[idx];
+                if windows.is_empty() {
+                    scratch.touched.push(idx);
+                }
+                match windows.last_mut() {
+                    Some(last) if last.end >= start => last.end = last.end.max(end),
+                    _ => windows.push(start..end),
+                }
+            }
+        }
+        for &idx in &scratch.touched {
+            for window in scratch.windows[idx].iter_mut() {
+                *window = widen_to_lines(data, window.clone());
+            }
+        }
+    }
+
+    fn run_rule(
+        &self,
+        rule_idx: usize,
+        data: &[u8],
+        window: Range<usize>,
+        origin: &Option<(Range<usize>, &[Encoding])>,
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.rules[rule_idx];
+        let haystack = &data[window.clone()];
+        for caps in rule.regex.captures_iter(haystack) {
+            let Some(secret) = caps.get(rule.secret_group) else {
+                continue;
+            };
+            let bytes = secret.as_bytes();
+            let Some((confidence, entropy)) = self.judge(rule, bytes) else {
+                continue;
+            };
+            let (span, decoded) = match origin {
+                Some((range, chain)) => (range.clone(), chain.to_vec()),
+                None => (window.start + secret.start()..window.start + secret.end(), Vec::new()),
+            };
+            out.push(Match {
+                rule: rule_idx,
+                span,
+                secret: bytes.to_vec(),
+                confidence,
+                entropy,
+                decoded,
+            });
+        }
+    }
+
+    /// Every filter a candidate must pass; `None` drops it.
+    fn judge(&self, rule: &Rule, secret: &[u8]) -> Option<(Confidence, f64)> {
+        if secret.is_empty() || filters::is_placeholder(secret) {
+            return None;
+        }
+        if rule.allow.iter().any(|a| a.is_match(secret)) {
+            return None;
+        }
+        let entropy = filters::shannon_entropy(secret);
+        if rule.spec.min_entropy.is_some_and(|min| entropy < min) {
+            return None;
+        }
+        if rule.spec.generic && filters::is_generic_noise(secret) {
+            return None;
+        }
+        let mut confidence = rule.spec.confidence;
+        if let Some(checksum) = rule.spec.checksum {
+            if !checksum.verify(secret) {
+                return None;
+            }
+            confidence = confidence.raised();
+        }
+        (confidence >= self.options.min_confidence).then_some((confidence, entropy))
+    }
+
+    /// One secret, one finding: a generic rule yields to a specific rule on the same
+    /// text, a decoded match yields to a direct match of the same rule, and the same
+    /// rule never reports the same span twice.
+    fn drop_overlaps(&self, mut matches: Vec<Match>) -> Vec<Match> {
+        let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+        let keep: Vec<bool> = matches
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let generic = self.rules[m.rule].spec.generic;
+                !matches.iter().enumerate().any(|(j, o)| {
+                    if i == j || !overlaps(&m.span, &o.span) {
+                        return false;
+                    }
+                    let o_generic = self.rules[o.rule].spec.generic;
+                    (generic && !o_generic)
+                        || (m.rule == o.rule && !m.decoded.is_empty() && o.decoded.is_empty())
+                        || (m.rule == o.rule && m.decoded == o.decoded && m.span == o.span && j < i)
+                        || (generic && o_generic && m.span == o.span && j < i)
+                })
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        matches.retain(|_| keep.next().unwrap_or(false));
+        matches
+    }
+}
+
+/// Widen a window to whole lines, within `MAX_LINE_WIDEN` bytes either way.
+fn widen_to_lines(data: &[u8], window: Range<usize>) -> Range<usize> {
+    let floor = window.start.saturating_sub(MAX_LINE_WIDEN);
+    let start = memchr::memrchr(b'\n', &data[floor..window.start]).map_or(floor, |p| floor + p + 1);
+    let ceil = (window.end + MAX_LINE_WIDEN).min(data.len());
+    let end = memchr::memchr(b'\n', &data[window.end..ceil]).map_or(ceil, |p| window.end + p);
+    start..end
+}
+
+fn merge_windows(windows: &mut Vec<Range<usize>>) {
+    windows.sort_by_key(|w| w.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(windows.len());
+    for w in windows.drain(..) {
+        match merged.last_mut() {
+            Some(last) if last.end >= w.start => last.end = last.end.max(w.end),
+            _ => merged.push(w),
+        }
+    }
+    *windows = merged;
+}
+
+/// The lines a span covers, in full.
+pub fn line_bounds(data: &[u8], span: Range<usize>) -> Range<usize> {
+    let start = memchr::memrchr(b'\n', &data[..span.start.min(data.len())]).map_or(0, |p| p + 1);
+    let end = memchr::memchr(b'\n', &data[span.end.min(data.len())..]).map_or(data.len(), |p| span.end + p);
+    start..end
+}
+
+fn line_has_allow_marker(data: &[u8], span: Range<usize>) -> bool {
+    let lines = line_bounds(data, span);
+    memchr::memmem::find(&data[lines], INLINE_ALLOW_MARKER).is_some()
+}
+
+/// SealedSecret `encryptedData` values are ciphertext only the cluster can open.
+fn is_sealed_ciphertext(blob: &[u8], secret: &[u8]) -> bool {
+    secret.len() >= 200
+        && secret.starts_with(b"Ag")
+        && memchr::memmem::find(blob, b"SealedSecret").is_some()
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,331 @@
+//! Rules are data: YAML files under `patterns/` (embedded in the binary) or a user's
+//! `--rules DIR`. This module reads them into `RuleSpec`s and compiles each into a `Rule`
+//! the engine can run. Structural problems are errors naming the file and rule.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use regex::bytes::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+use super::checksum::Checksum;
+use crate::finding::Confidence;
+
+/// The built-in rule pack, embedded at build time (see `build.rs`).
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Bytes searched either side of a keyword hit when a rule does not say.
+pub const DEFAULT_WINDOW: usize = 512;
+
+/// One rule as written in a rule file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Why a rule has no keywords; required when `keywords` is empty.
+    #[serde(default)]
+    pub no_keywords: Option<String>,
+    pub regex: String,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    pub confidence: Confidence,
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
+    #[serde(default)]
+    pub window: Option<usize>,
+    #[serde(default)]
+    pub generic: bool,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rules: Vec<RuleSpec>,
+}
+
+/// Where a rule came from, for error messages and `rules list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleOrigin {
+    Builtin(&'static str),
+    File(PathBuf),
+}
+
+impl fmt::Display for RuleOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleOrigin::Builtin(name) => write!(f, "<builtin>/{name}"),
+            RuleOrigin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{origin}: cannot read: {source}")]
+    Read {
+        origin: RuleOrigin,
+        source: std::io::Error,
+    },
+    #[error("{origin}: invalid rule file: {message}")]
+    Syntax { origin: RuleOrigin, message: String },
+    #[error("{origin}: rule `{id}`: {message}")]
+    Invalid {
+        origin: RuleOrigin,
+        id: String,
+        message: String,
+    },
+    #[error("rule `{id}` is defined twice: in {first} and in {second}")]
+    Duplicate {
+        id: String,
+        first: RuleOrigin,
+        second: RuleOrigin,
+    },
+    #[error("unknown rule id `{0}` (see `tollgate rules list`)")]
+    UnknownId(String),
+}
+
+/// A rule compiled and ready to run.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub spec: RuleSpec,
+    pub origin: RuleOrigin,
+    pub regex: Regex,
+    pub secret_group: usize,
+    pub allow: Vec<Regex>,
+}
+
+impl Rule {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    pub fn window(&self) -> usize {
+        self.spec.window.unwrap_or(DEFAULT_WINDOW)
+    }
+
+    /// Compile a spec, checking everything that can be checked without running it.
+    pub fn compile(spec: RuleSpec, origin: RuleOrigin) -> Result<Rule, RuleError> {
+        let invalid = |message: String| RuleError::Invalid {
+            origin: origin.clone(),
+            id: spec.id.clone(),
+            message,
+        };
+        if !is_valid_id(&spec.id) {
+            return Err(invalid(
+                "id must be lowercase `family.name` (letters, digits, `.`, `-`, `_`)".into(),
+            ));
+        }
+        if spec.keywords.is_empty() && spec.no_keywords.as_deref().is_none_or(str::is_empty) {
+            return Err(invalid(
+                "`keywords` is empty: add keywords, or say why not in `no_keywords`".into(),
+            ));
+        }
+        if spec.keywords.iter().any(|k| k.trim().is_empty()) {
+            return Err(invalid("a keyword is empty".into()));
+        }
+        if let Some(e) = spec.min_entropy {
+            if !(0.0..=8.0).contains(&e) {
+                return Err(invalid(format!("min_entropy {e} is outside 0..=8")));
+            }
+        }
+        if spec.window == Some(0) {
+            return Err(invalid("window must be at least 1".into()));
+        }
+        let regex = compile_regex(&spec.regex).map_err(|e| invalid(format!("regex: {e}")))?;
+        let secret_group = regex
+            .capture_names()
+            .position(|n| n == Some("secret"))
+            .ok_or_else(|| invalid("regex has no named group `secret`".into()))?;
+        let allow = spec
+            .allow
+            .iter()
+            .map(|a| compile_regex(a).map_err(|e| invalid(format!("allow regex `{a}`: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Rule {
+            spec,
+            origin,
+            regex,
+            secret_group,
+            allow,
+        })
+    }
+}
+
+/// All rule regexes are byte regexes with Unicode off: inputs are arbitrary bytes, and
+/// ASCII classes keep the lazy DFA fast on non-ASCII text.
+pub fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(32 << 20)
+        .dfa_size_limit(32 << 20)
+        .build()
+}
+
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.contains('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// Parse one rule file's text.
+pub fn parse_rule_file(text: &str, origin: &RuleOrigin) -> Result<Vec<RuleSpec>, RuleError> {
+    let file: RuleFile = yaml_serde::from_str(text).map_err(|e| RuleError::Syntax {
+        origin: origin.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(file.rules)
+}
+
+/// Parse and compile the rules of one file's text.
+pub fn compile_rule_file(text: &str, origin: &RuleOrigin) -> Result<Vec<Rule>, RuleError> {
+    parse_rule_file(text, origin)?
+        .into_iter()
+        .map(|spec| Rule::compile(spec, origin.clone()))
+        .collect()
+}
+
+/// Read and compile one rule file from disk.
+pub fn load_rule_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let origin = RuleOrigin::File(path.to_path_buf());
+    let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
+        origin: origin.clone(),
+        source,
+    })?;
+    compile_rule_file(&text, &origin)
+}
+
+/// The `*.yaml` / `*.yml` files of a directory, sorted; a file path is returned as is.
+pub fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let read_err = |source| RuleError::Read {
+        origin: RuleOrigin::File(path.to_path_buf()),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(read_err)? {
+        let p = entry.map_err(read_err)?.path();
+        if p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            files.push(p);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The built-in pack, compiled.
+pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::new();
+    for (name, text) in BUILTIN_RULE_FILES {
+        rules.extend(compile_rule_file(text, &RuleOrigin::Builtin(name))?);
+    }
+    Ok(rules)
+}
+
+/// Which rules a scan runs: the built-in pack plus user files, minus disabled ones.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSelection {
+    pub builtin: bool,
+    pub extra_paths: Vec<PathBuf>,
+    pub disabled: Vec<String>,
+    pub only: Vec<String>,
+}
+
+impl RuleSelection {
+    pub fn load(&self) -> Result<Vec<Rule>, RuleError> {
+        let mut rules = if self.builtin {
+            builtin_rules()?
+        } else {
+            Vec::new()
+        };
+        for dir in &self.extra_paths {
+            for file in rule_files_in(dir)? {
+                rules.extend(load_rule_file(&file)?);
+            }
+        }
+        check_unique(&rules)?;
+        for id in self.disabled.iter().chain(&self.only) {
+            if !rules.iter().any(|r| r.id() == id) {
+                return Err(RuleError::UnknownId(id.clone()));
+            }
+        }
+        rules.retain(|r| !self.disabled.iter().any(|d| d == r.id()));
+        if !self.only.is_empty() {
+            rules.retain(|r| self.only.iter().any(|o| o == r.id()));
+        }
+        Ok(rules)
+    }
+}
+
+pub fn check_unique(rules: &[Rule]) -> Result<(), RuleError> {
+    let mut seen: std::collections::HashMap<&str, &RuleOrigin> = Default::default();
+    for rule in rules {
+        if let Some(first) = seen.insert(rule.id(), &rule.origin) {
+            return Err(RuleError::Duplicate {
+                id: rule.id().to_string(),
+                first: first.clone(),
+                second: rule.origin.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(yaml: &str) -> Result<Rule, RuleError> {
+        let origin = RuleOrigin::File("t.yaml".into());
+        let specs = parse_rule_file(yaml, &origin)?;
+        Rule::compile(specs.into_iter().next().unwrap(), origin)
+    }
+
+    #[test]
+    fn missing_secret_group_is_an_error() {
+        let err = spec("rules:\n- id: a.b\n  name: n\n  keywords: [x]\n  regex: 'x+'\n  confidence: high\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("no named group `secret`"), "{err}");
+    }
+
+    #[test]
+    fn empty_keywords_need_a_reason() {
+        let err = spec("rules:\n- id: a.b\n  name: n\n  regex: '(?P<secret>x+)'\n  confidence: high\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("no_keywords"), "{err}");
+        spec("rules:\n- id: a.b\n  name: n\n  no_keywords: shapes only\n  regex: '(?P<secret>x+)'\n  confidence: high\n")
+            .unwrap();
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_ids_are_errors() {
+        let err = spec("rules:\n- id: a.b\n  name: n\n  keywrds: [x]\n  regex: '(?P<secret>x)'\n  confidence: high\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("keywrds"), "{err}");
+        let err = spec("rules:\n- id: Bad\n  name: n\n  keywords: [x]\n  regex: '(?P<secret>x)'\n  confidence: high\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("lowercase"), "{err}");
+    }
+
+    #[test]
+    fn builtin_pack_compiles_with_unique_ids() {
+        let rules = builtin_rules().expect("built-in rules compile");
+        check_unique(&rules).unwrap();
+    }
+}

@@ -1,0 +1,167 @@
+use base64::Engine as _;
+
+use super::checksum::base62;
+use super::rule::{compile_rule_file, RuleOrigin};
+use super::*;
+
+const RULES: &str = r#"rules:
+- id: t.ghp
+  name: classic token
+  keywords: [ghp_]
+  regex: '\b(?P<secret>ghp_[0-9A-Za-z]{36})\b'
+  confidence: medium
+  checksum: base62-crc32
+- id: t.generic
+  name: generic password
+  keywords: [password]
+  regex: '(?i)[a-z_]*password[a-z_]*\s*[=:]\s*["'']?(?P<secret>[^\s"'']{8,})'
+  min_entropy: 2.5
+  confidence: low
+  generic: true
+- id: t.key
+  name: pem key
+  keywords: ['-----BEGIN']
+  regex: '(?s)(?P<secret>-----BEGIN TEST KEY-----.{20,}?-----END TEST KEY-----)'
+  window: 8192
+  confidence: high
+"#;
+
+pub(crate) fn engine(options: EngineOptions) -> Engine {
+    let rules = compile_rule_file(RULES, &RuleOrigin::File("t.yaml".into())).unwrap();
+    Engine::new(rules, options).unwrap()
+}
+
+pub(crate) fn token(body: &str) -> String {
+    format!("ghp_{body}{}", base62(u64::from(crc32fast::hash(body.as_bytes())), 6))
+}
+
+fn scan(data: &str) -> BlobMatches {
+    engine(EngineOptions::default()).scan(data.as_bytes(), &mut Scratch::default())
+}
+
+#[test]
+fn checksum_valid_token_is_found_and_raised() {
+    let t = token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA");
+    let data = format!("first line\nGITHUB=\"{t}\"\n");
+    let found = scan(&data).matches;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].secret, t.as_bytes());
+    assert_eq!(found[0].confidence, Confidence::High);
+    assert_eq!(&data[found[0].span.clone()], t);
+}
+
+#[test]
+fn bad_checksum_is_dropped() {
+    let mut t = token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA");
+    t.replace_range(5..6, if &t[5..6] == "a" { "b" } else { "a" });
+    assert!(scan(&t).matches.is_empty());
+}
+
+#[test]
+fn keyword_case_does_not_matter() {
+    assert_eq!(scan("PASSWORD = Tr0ub4dor&3x!").matches.len(), 1);
+}
+
+#[test]
+fn inline_allow_marker_suppresses_the_line_only() {
+    let data = "password = Tr0ub4dor&3x! # tollgate:allow\npassword = pQ8vL2mzR7wq\n";
+    let out = scan(data);
+    assert_eq!(out.suppressed_inline, 1);
+    assert_eq!(out.matches.len(), 1);
+    assert_eq!(out.matches[0].secret, b"pQ8vL2mzR7wq");
+}
+
+#[test]
+fn generic_rule_yields_to_specific_rule() {
+    let t = token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA");
+    let found = scan(&format!("password: {t}")).matches;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule, 0);
+}
+
+#[test]
+fn placeholders_are_not_reported() {
+    for data in [
+        "password = ${DB_PASSWORD}",
+        "password: {{ .Values.password }}",
+        "password = changeme",
+        "password: <your-password>",
+        "password = os.environ.get",
+    ] {
+        assert!(scan(data).matches.is_empty(), "{data}");
+    }
+}
+
+#[test]
+fn base64_hit_is_reported_at_the_encoded_text() {
+    let inner = format!("token {}", token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA"));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&inner);
+    let data = format!("data:\n  creds: {encoded}\n");
+    let found = scan(&data).matches;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(&data[found[0].span.clone()], encoded);
+    assert_eq!(found[0].decoded, vec![Encoding::Base64]);
+}
+
+#[test]
+fn decode_depth_limits_nesting() {
+    let inner = "password = Tr0ub4dor&3x!pQ8";
+    let once = base64::engine::general_purpose::STANDARD.encode(inner);
+    let twice = base64::engine::general_purpose::STANDARD.encode(&once);
+    let thrice = base64::engine::general_purpose::STANDARD.encode(&twice);
+    let e = engine(EngineOptions::default());
+    let mut s = Scratch::default();
+    assert_eq!(e.scan(twice.as_bytes(), &mut s).matches.len(), 1);
+    assert!(e.scan(thrice.as_bytes(), &mut s).matches.is_empty());
+    let off = engine(EngineOptions {
+        decode_depth: 0,
+        ..EngineOptions::default()
+    });
+    assert!(off.scan(once.as_bytes(), &mut s).matches.is_empty());
+}
+
+#[test]
+fn multiline_secret_far_from_keyword_start_is_found_whole() {
+    let body = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\n".repeat(40);
+    let data = format!("x\n-----BEGIN TEST KEY-----\n{body}-----END TEST KEY-----\n");
+    let found = scan(&data).matches;
+    assert_eq!(found.len(), 1);
+    assert!(found[0].secret.ends_with(b"-----END TEST KEY-----"));
+}
+
+#[test]
+fn many_hits_in_a_big_blob_each_report_once() {
+    let mut data = String::new();
+    let mut expected = Vec::new();
+    for i in 0..300 {
+        let body = format!("Zq3T9xLm2VbN8cR4kW7yHp1sD{i:05}");
+        let t = token(&body);
+        data.push_str(&format!("let a{i} = \"{t}\";\n{}\n", "filler text ".repeat(i % 7)));
+        expected.push(t);
+    }
+    let found = scan(&data).matches;
+    let secrets: Vec<String> = found
+        .iter()
+        .map(|m| String::from_utf8(m.secret.clone()).unwrap())
+        .collect();
+    assert_eq!(secrets, expected);
+}
+
+#[test]
+fn invalid_utf8_and_binary_noise_do_not_panic() {
+    let mut data: Vec<u8> = (0..=255u8).cycle().take(20_000).collect();
+    data.extend_from_slice(b"\xff\xfepassword = \xc3\x28Tr0ub4dor&3x!\n");
+    let _ = engine(EngineOptions::default()).scan(&data, &mut Scratch::default());
+}
+
+#[test]
+fn min_confidence_drops_weaker_matches() {
+    let e = engine(EngineOptions {
+        min_confidence: Confidence::Medium,
+        ..EngineOptions::default()
+    });
+    assert!(e
+        .scan(b"password = Tr0ub4dor&3x!", &mut Scratch::default())
+        .matches
+        .is_empty());
+}

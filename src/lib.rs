@@ -1,0 +1,12 @@
+//! tollgate: a secret scanner for Git repositories that knows Kubernetes.
+//!
+//! Data moves one way: a `source` yields blobs, the `engine` turns bytes into candidate
+//! findings, and a `report` turns findings into bytes. `scan` wires one run together;
+//! `cli` is the only place that knows about command-line flags.
+
+pub mod cli;
+pub mod engine;
+pub mod finding;
+pub mod report;
+pub mod scan;
+pub mod source;

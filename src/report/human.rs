@@ -1,0 +1,136 @@
+//! `--format human`: findings grouped by file, the line shown with the secret masked,
+//! colour only on a terminal, and a summary line at the end.
+
+use std::io;
+
+use termcolor::{Color, ColorSpec, WriteColor};
+
+use super::Report;
+use crate::finding::{Confidence, Finding};
+use crate::scan::Summary;
+
+pub struct HumanReport;
+
+fn confidence_color(c: Confidence) -> Color {
+    match c {
+        Confidence::High => Color::Red,
+        Confidence::Medium => Color::Yellow,
+        Confidence::Low => Color::Cyan,
+    }
+}
+
+impl Report for HumanReport {
+    fn write(&self, findings: &[Finding], summary: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
+        let mut current: Option<&str> = None;
+        for f in findings {
+            if current != Some(f.path.as_str()) {
+                if current.is_some() {
+                    writeln!(out)?;
+                }
+                out.set_color(ColorSpec::new().set_fg(Some(Color::Magenta)).set_bold(true))?;
+                writeln!(out, "{}", f.path)?;
+                out.reset()?;
+                current = Some(&f.path);
+            }
+            let location = match &f.git {
+                Some(g) => format!("{}:{}:{}", short_commit(&g.commit), f.path, f.line),
+                None => format!("{}:{}", f.line, f.column),
+            };
+            out.set_color(ColorSpec::new().set_fg(Some(Color::Green)))?;
+            write!(out, "  {location}")?;
+            out.reset()?;
+            write!(out, "  ")?;
+            out.set_color(ColorSpec::new().set_fg(Some(confidence_color(f.confidence))).set_bold(true))?;
+            write!(out, "{}", f.confidence.as_str())?;
+            out.reset()?;
+            write!(out, "  {}  {}", f.rule_id, f.rule_name)?;
+            if !f.decoded.is_empty() {
+                write!(out, " (in {} text)", f.decoded.join(" → "))?;
+            }
+            writeln!(out)?;
+            writeln!(out, "    secret: {}   fingerprint: {}", f.secret, f.fingerprint)?;
+            if !f.snippet.is_empty() {
+                out.set_color(ColorSpec::new().set_dimmed(true))?;
+                writeln!(out, "    {}", f.snippet)?;
+                out.reset()?;
+            }
+            if let Some(g) = &f.git {
+                writeln!(out, "    commit {} by {} <{}> on {}: {}", g.commit, g.author_name, g.author_email, g.date, g.summary)?;
+            }
+        }
+        if !findings.is_empty() {
+            writeln!(out)?;
+        }
+        write_summary(summary, out)
+    }
+}
+
+fn short_commit(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// One line a reader can take in at a glance.
+pub fn write_summary(s: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
+    let mut skipped = Vec::new();
+    for (n, what) in [
+        (s.skipped.binary, "binary"),
+        (s.skipped.too_large, "too large"),
+        (s.skipped.symlink, "symlink"),
+        (s.skipped.unreadable, "unreadable"),
+    ] {
+        if n > 0 {
+            skipped.push(format!("{n} {what}"));
+        }
+    }
+    let color = if s.findings > 0 { Color::Red } else { Color::Green };
+    out.set_color(ColorSpec::new().set_fg(Some(color)).set_bold(true))?;
+    write!(out, "{} findings", s.findings)?;
+    out.reset()?;
+    write!(
+        out,
+        " ({} high, {} medium, {} low) in {} files, {}, {:.2}s",
+        s.by_confidence.high,
+        s.by_confidence.medium,
+        s.by_confidence.low,
+        s.files_scanned,
+        human_bytes(s.bytes_scanned),
+        s.duration_ms as f64 / 1000.0
+    )?;
+    if s.suppressed_inline > 0 {
+        write!(out, "; {} allowed inline", s.suppressed_inline)?;
+    }
+    if !skipped.is_empty() {
+        write!(out, "; skipped {}", skipped.join(", "))?;
+    }
+    if s.warnings > 0 {
+        write!(out, "; {} warnings", s.warnings)?;
+    }
+    writeln!(out)
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_shown_in_binary_units() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MiB");
+    }
+}

@@ -1,0 +1,385 @@
+//! One scan, end to end: the pipeline in one place. A source thread enumerates work into a
+//! bounded channel, rayon workers (each with its own `Scratch`) read and match, and the
+//! findings are gathered for one report. `ScanConfig` is the validated form of the
+//! command line; nothing here knows about flags.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::{line_bounds, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch};
+use crate::finding::{fingerprint, redact, Confidence, Finding};
+use crate::source::dir::{self, FileContent, WalkEvent, WalkOptions};
+use crate::source::{Blob, Provenance};
+
+/// Default for `--max-file-size`.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+/// Paths in flight between the walker and the workers.
+const WALK_CHANNEL_BOUND: usize = 4096;
+/// Characters of context kept either side of a secret in a snippet.
+const SNIPPET_CONTEXT: usize = 60;
+
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub rules: RuleSelection,
+    pub engine: EngineOptions,
+    pub redact: bool,
+    pub max_file_size: u64,
+    pub follow_symlinks: bool,
+    pub progress: bool,
+    pub verbose: bool,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            rules: RuleSelection {
+                builtin: true,
+                ..RuleSelection::default()
+            },
+            engine: EngineOptions::default(),
+            redact: true,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            follow_symlinks: false,
+            progress: false,
+            verbose: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub binary: u64,
+    pub too_large: u64,
+    pub symlink: u64,
+    pub unreadable: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ByConfidence {
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub findings: u64,
+    pub by_confidence: ByConfidence,
+    pub suppressed_inline: u64,
+    pub skipped: Skipped,
+    pub warnings: u64,
+    pub rules: usize,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug)]
+pub struct ScanOutcome {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+/// Counters shared by the workers.
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    suppressed_inline: AtomicU64,
+    binary: AtomicU64,
+    too_large: AtomicU64,
+    symlink: AtomicU64,
+    unreadable: AtomicU64,
+    warnings: AtomicU64,
+}
+
+/// Warnings and `-v` notes go to stderr, around the progress bar.
+struct Diagnostics {
+    progress: ProgressBar,
+    verbose: bool,
+}
+
+impl Diagnostics {
+    fn new(enabled: bool, verbose: bool) -> Diagnostics {
+        let target = if enabled {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let progress = ProgressBar::with_draw_target(None, target);
+        progress.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("static template"),
+        );
+        progress.enable_steady_tick(Duration::from_millis(120));
+        Diagnostics { progress, verbose }
+    }
+
+    fn warn(&self, message: &str) {
+        self.progress.suspend(|| eprintln!("tollgate: warning: {message}"));
+    }
+
+    fn note(&self, message: &str) {
+        if self.verbose {
+            self.progress.suspend(|| eprintln!("tollgate: {message}"));
+        }
+    }
+}
+
+/// Compile the rules a configuration selects.
+pub fn build_engine(config: &ScanConfig) -> anyhow::Result<Engine> {
+    let rules = config.rules.load()?;
+    Ok(Engine::new(rules, config.engine)?)
+}
+
+/// `tollgate dir`: scan every file under `roots`.
+pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanOutcome> {
+    for root in roots {
+        if std::fs::symlink_metadata(root).is_err() {
+            anyhow::bail!("{}: no such file or directory", root.display());
+        }
+    }
+    let engine = build_engine(config)?;
+    let started = Instant::now();
+    let counters = Counters::default();
+    let findings = Mutex::new(Vec::new());
+    let diag = Diagnostics::new(config.progress, config.verbose);
+    let (tx, rx) = crossbeam_channel::bounded(WALK_CHANNEL_BOUND);
+    let walk_options = WalkOptions {
+        follow_symlinks: config.follow_symlinks,
+    };
+    std::thread::scope(|s| {
+        s.spawn(move || dir::walk(roots, walk_options, &tx));
+        rx.into_iter()
+            .par_bridge()
+            .for_each_init(Scratch::default, |scratch, event| match event {
+                WalkEvent::File(entry) => {
+                    let path = entry.path.display().to_string();
+                    match dir::read_file(&entry.path, config.max_file_size) {
+                        Ok(FileContent::Text(bytes)) => {
+                            let blob = Blob {
+                                bytes,
+                                provenance: Provenance {
+                                    rel_path: dir::relative_path(&entry),
+                                    path,
+                                    git: None,
+                                },
+                            };
+                            let (found, suppressed) = scan_blob(&engine, &blob, config.redact, scratch);
+                            counters.files.fetch_add(1, Ordering::Relaxed);
+                            counters.bytes.fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
+                            counters.suppressed_inline.fetch_add(suppressed, Ordering::Relaxed);
+                            if !found.is_empty() {
+                                let mut all = findings.lock().expect("findings lock");
+                                all.extend(found);
+                                diag.progress.set_message(progress_message(&counters, all.len()));
+                            }
+                        }
+                        Ok(FileContent::TooLarge(len)) => {
+                            counters.too_large.fetch_add(1, Ordering::Relaxed);
+                            diag.note(&format!("skipped {path}: {len} bytes is over --max-file-size"));
+                        }
+                        Ok(FileContent::Binary) => {
+                            counters.binary.fetch_add(1, Ordering::Relaxed);
+                            diag.note(&format!("skipped {path}: binary"));
+                        }
+                        Err(err) => {
+                            counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                            counters.warnings.fetch_add(1, Ordering::Relaxed);
+                            diag.warn(&format!("cannot read {path}: {err}"));
+                        }
+                    }
+                    if counters.files.load(Ordering::Relaxed) % 256 == 0 {
+                        let n = findings.lock().map(|f| f.len()).unwrap_or(0);
+                        diag.progress.set_message(progress_message(&counters, n));
+                    }
+                }
+                WalkEvent::Symlink(path) => {
+                    counters.symlink.fetch_add(1, Ordering::Relaxed);
+                    diag.note(&format!("skipped {}: symbolic link (see --follow-symlinks)", path.display()));
+                }
+                WalkEvent::Error(message) => {
+                    counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                    counters.warnings.fetch_add(1, Ordering::Relaxed);
+                    diag.warn(&message);
+                }
+            });
+    });
+    diag.progress.finish_and_clear();
+    let mut findings = findings.into_inner().expect("findings lock");
+    sort_findings(&mut findings);
+    let summary = summarize(&counters, &findings, engine.rules().len(), started.elapsed());
+    Ok(ScanOutcome { findings, summary })
+}
+
+fn progress_message(c: &Counters, findings: usize) -> String {
+    format!(
+        "{} files, {:.1} MiB, {findings} findings",
+        c.files.load(Ordering::Relaxed),
+        c.bytes.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+    )
+}
+
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+    });
+}
+
+fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration) -> Summary {
+    let count = |conf| findings.iter().filter(|f| f.confidence == conf).count() as u64;
+    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    Summary {
+        files_scanned: get(&c.files),
+        bytes_scanned: get(&c.bytes),
+        findings: findings.len() as u64,
+        by_confidence: ByConfidence {
+            high: count(Confidence::High),
+            medium: count(Confidence::Medium),
+            low: count(Confidence::Low),
+        },
+        suppressed_inline: get(&c.suppressed_inline),
+        skipped: Skipped {
+            binary: get(&c.binary),
+            too_large: get(&c.too_large),
+            symlink: get(&c.symlink),
+            unreadable: get(&c.unreadable),
+        },
+        warnings: get(&c.warnings),
+        rules,
+        duration_ms: elapsed.as_millis() as u64,
+    }
+}
+
+/// Match one blob and turn its matches into findings. Returns the findings and how many
+/// matches an inline allow marker suppressed.
+pub fn scan_blob(engine: &Engine, blob: &Blob, redact_secrets: bool, scratch: &mut Scratch) -> (Vec<Finding>, u64) {
+    let BlobMatches {
+        matches,
+        suppressed_inline,
+    } = engine.scan(&blob.bytes, scratch);
+    let findings = matches
+        .iter()
+        .map(|m| to_finding(engine, blob, m, &matches, redact_secrets))
+        .collect();
+    (findings, suppressed_inline as u64)
+}
+
+fn to_finding(engine: &Engine, blob: &Blob, m: &Match, all: &[Match], redact_secrets: bool) -> Finding {
+    let rule = &engine.rules()[m.rule];
+    let data = &blob.bytes;
+    let (line, column) = line_column(data, m.span.start);
+    let (end_line, end_column) = line_column(data, m.span.end);
+    let secret = String::from_utf8_lossy(&m.secret).into_owned();
+    Finding {
+        rule_id: rule.spec.id.clone(),
+        rule_name: rule.spec.name.clone(),
+        description: rule.spec.description.as_ref().map(|d| d.trim().to_string()),
+        confidence: m.confidence,
+        path: blob.provenance.path.clone(),
+        line,
+        column,
+        end_line,
+        end_column,
+        secret: if redact_secrets { redact(&secret) } else { secret },
+        redacted: redact_secrets,
+        entropy: (m.entropy * 1000.0).round() / 1000.0,
+        fingerprint: fingerprint(&rule.spec.id, &m.secret, &blob.provenance.rel_path),
+        decoded: m.decoded.iter().map(|d| d.name().to_string()).collect(),
+        snippet: snippet(data, m, all, redact_secrets),
+        git: blob.provenance.git.clone(),
+        k8s: None,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(data: &[u8], offset: usize) -> (usize, usize) {
+    let offset = offset.min(data.len());
+    let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |p| p + 1);
+    let line = memchr::memchr_iter(b'\n', &data[..line_start]).count() + 1;
+    let column = String::from_utf8_lossy(&data[line_start..offset]).chars().count() + 1;
+    (line, column)
+}
+
+/// The first line of the match, shortened around the secret. Every match on that line is
+/// masked when redacting, so one finding's snippet never shows another's secret.
+fn snippet(data: &[u8], m: &Match, all: &[Match], redact_secrets: bool) -> String {
+    let line = line_bounds(data, m.span.start..m.span.start);
+    let mut masked: Vec<(usize, usize)> = all
+        .iter()
+        .filter(|o| o.span.start < line.end && o.span.end > line.start)
+        .map(|o| (o.span.start.max(line.start), o.span.end.min(line.end)))
+        .collect();
+    masked.sort_unstable();
+    let mut out = String::new();
+    let mut pos = line.start;
+    let mut secret_at = None;
+    for (start, end) in masked {
+        if start < pos {
+            continue;
+        }
+        out.push_str(&String::from_utf8_lossy(&data[pos..start]));
+        if start == m.span.start.max(line.start) {
+            secret_at = Some(out.chars().count());
+        }
+        let text = String::from_utf8_lossy(&data[start..end]);
+        out.push_str(&if redact_secrets { redact(&text) } else { text.into_owned() });
+        pos = end;
+    }
+    out.push_str(&String::from_utf8_lossy(&data[pos..line.end]));
+    let chars: Vec<char> = out.trim_end_matches('\r').chars().collect();
+    let at = secret_at.unwrap_or(0);
+    let from = at.saturating_sub(SNIPPET_CONTEXT);
+    let to = (at + SNIPPET_CONTEXT * 2).min(chars.len());
+    let mut s: String = chars[from..to].iter().collect();
+    if from > 0 {
+        s.insert(0, '…');
+    }
+    if to < chars.len() {
+        s.push('…');
+    }
+    s.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_characters() {
+        let data = "ab\ncdé f\n".as_bytes();
+        assert_eq!(line_column(data, 0), (1, 1));
+        assert_eq!(line_column(data, 3), (2, 1));
+        assert_eq!(line_column(data, 8), (2, 5));
+    }
+
+    fn blob(text: &str) -> Blob {
+        Blob {
+            bytes: text.as_bytes().to_vec(),
+            provenance: Provenance {
+                path: "x.env".into(),
+                rel_path: "x.env".into(),
+                git: None,
+            },
+        }
+    }
+
+    #[test]
+    fn snippets_mask_every_secret_on_the_line() {
+        let engine = crate::engine::tests::engine(EngineOptions::default());
+        let token = crate::engine::tests::token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA");
+        let text = format!("GITHUB_TOKEN={token} password=Tr0ub4dor&3x!9\n");
+        let (findings, _) = scan_blob(&engine, &blob(&text), true, &mut Scratch::default());
+        assert_eq!(findings.len(), 2);
+        for f in &findings {
+            assert!(!f.snippet.contains("xLm2VbN8cR4kW7"), "{}", f.snippet);
+            assert!(!f.snippet.contains("b4dor&3x!9"), "{}", f.snippet);
+            assert!(f.secret.ends_with('…'));
+        }
+    }
+}
