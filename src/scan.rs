@@ -12,7 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{line_bounds, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch};
+use crate::engine::{
+    line_bounds, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch, ScratchPool,
+};
 use crate::finding::{fingerprint, redact, Confidence, Finding};
 use crate::source::dir::{self, FileContent, WalkEvent, WalkOptions};
 use crate::source::{Blob, Provenance};
@@ -121,7 +123,8 @@ impl Diagnostics {
     }
 
     fn warn(&self, message: &str) {
-        self.progress.suspend(|| eprintln!("tollgate: warning: {message}"));
+        self.progress
+            .suspend(|| eprintln!("tollgate: warning: {message}"));
     }
 
     fn note(&self, message: &str) {
@@ -148,6 +151,7 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
     let started = Instant::now();
     let counters = Counters::default();
     let findings = Mutex::new(Vec::new());
+    let scratches = ScratchPool::default();
     let diag = Diagnostics::new(config.progress, config.verbose);
     let (tx, rx) = crossbeam_channel::bounded(WALK_CHANNEL_BOUND);
     let walk_options = WalkOptions {
@@ -155,65 +159,79 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
     };
     std::thread::scope(|s| {
         s.spawn(move || dir::walk(roots, walk_options, &tx));
-        rx.into_iter()
-            .par_bridge()
-            .for_each_init(Scratch::default, |scratch, event| match event {
-                WalkEvent::File(entry) => {
-                    let path = entry.path.display().to_string();
-                    match dir::read_file(&entry.path, config.max_file_size) {
-                        Ok(FileContent::Text(bytes)) => {
-                            let blob = Blob {
-                                bytes,
-                                provenance: Provenance {
-                                    rel_path: dir::relative_path(&entry),
-                                    path,
-                                    git: None,
-                                },
-                            };
-                            let (found, suppressed) = scan_blob(&engine, &blob, config.redact, scratch);
-                            counters.files.fetch_add(1, Ordering::Relaxed);
-                            counters.bytes.fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
-                            counters.suppressed_inline.fetch_add(suppressed, Ordering::Relaxed);
-                            if !found.is_empty() {
-                                let mut all = findings.lock().expect("findings lock");
-                                all.extend(found);
-                                diag.progress.set_message(progress_message(&counters, all.len()));
-                            }
-                        }
-                        Ok(FileContent::TooLarge(len)) => {
-                            counters.too_large.fetch_add(1, Ordering::Relaxed);
-                            diag.note(&format!("skipped {path}: {len} bytes is over --max-file-size"));
-                        }
-                        Ok(FileContent::Binary) => {
-                            counters.binary.fetch_add(1, Ordering::Relaxed);
-                            diag.note(&format!("skipped {path}: binary"));
-                        }
-                        Err(err) => {
-                            counters.unreadable.fetch_add(1, Ordering::Relaxed);
-                            counters.warnings.fetch_add(1, Ordering::Relaxed);
-                            diag.warn(&format!("cannot read {path}: {err}"));
+        rx.into_iter().par_bridge().for_each(|event| match event {
+            WalkEvent::File(entry) => {
+                let path = entry.path.display().to_string();
+                match dir::read_file(&entry.path, config.max_file_size) {
+                    Ok(FileContent::Text(bytes)) => {
+                        let blob = Blob {
+                            bytes,
+                            provenance: Provenance {
+                                rel_path: dir::relative_path(&entry),
+                                path,
+                                git: None,
+                            },
+                        };
+                        let (found, suppressed) = scratches
+                            .with(|scratch| scan_blob(&engine, &blob, config.redact, scratch));
+                        counters.files.fetch_add(1, Ordering::Relaxed);
+                        counters
+                            .bytes
+                            .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
+                        counters
+                            .suppressed_inline
+                            .fetch_add(suppressed, Ordering::Relaxed);
+                        if !found.is_empty() {
+                            let mut all = findings.lock().expect("findings lock");
+                            all.extend(found);
+                            diag.progress
+                                .set_message(progress_message(&counters, all.len()));
                         }
                     }
-                    if counters.files.load(Ordering::Relaxed) % 256 == 0 {
-                        let n = findings.lock().map(|f| f.len()).unwrap_or(0);
-                        diag.progress.set_message(progress_message(&counters, n));
+                    Ok(FileContent::TooLarge(len)) => {
+                        counters.too_large.fetch_add(1, Ordering::Relaxed);
+                        diag.note(&format!(
+                            "skipped {path}: {len} bytes is over --max-file-size"
+                        ));
+                    }
+                    Ok(FileContent::Binary) => {
+                        counters.binary.fetch_add(1, Ordering::Relaxed);
+                        diag.note(&format!("skipped {path}: binary"));
+                    }
+                    Err(err) => {
+                        counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                        counters.warnings.fetch_add(1, Ordering::Relaxed);
+                        diag.warn(&format!("cannot read {path}: {err}"));
                     }
                 }
-                WalkEvent::Symlink(path) => {
-                    counters.symlink.fetch_add(1, Ordering::Relaxed);
-                    diag.note(&format!("skipped {}: symbolic link (see --follow-symlinks)", path.display()));
+                if counters.files.load(Ordering::Relaxed) % 256 == 0 {
+                    let n = findings.lock().map(|f| f.len()).unwrap_or(0);
+                    diag.progress.set_message(progress_message(&counters, n));
                 }
-                WalkEvent::Error(message) => {
-                    counters.unreadable.fetch_add(1, Ordering::Relaxed);
-                    counters.warnings.fetch_add(1, Ordering::Relaxed);
-                    diag.warn(&message);
-                }
-            });
+            }
+            WalkEvent::Symlink(path) => {
+                counters.symlink.fetch_add(1, Ordering::Relaxed);
+                diag.note(&format!(
+                    "skipped {}: symbolic link (see --follow-symlinks)",
+                    path.display()
+                ));
+            }
+            WalkEvent::Error(message) => {
+                counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                counters.warnings.fetch_add(1, Ordering::Relaxed);
+                diag.warn(&message);
+            }
+        });
     });
     diag.progress.finish_and_clear();
     let mut findings = findings.into_inner().expect("findings lock");
     sort_findings(&mut findings);
-    let summary = summarize(&counters, &findings, engine.rules().len(), started.elapsed());
+    let summary = summarize(
+        &counters,
+        &findings,
+        engine.rules().len(),
+        started.elapsed(),
+    );
     Ok(ScanOutcome { findings, summary })
 }
 
@@ -258,7 +276,12 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
 
 /// Match one blob and turn its matches into findings. Returns the findings and how many
 /// matches an inline allow marker suppressed.
-pub fn scan_blob(engine: &Engine, blob: &Blob, redact_secrets: bool, scratch: &mut Scratch) -> (Vec<Finding>, u64) {
+pub fn scan_blob(
+    engine: &Engine,
+    blob: &Blob,
+    redact_secrets: bool,
+    scratch: &mut Scratch,
+) -> (Vec<Finding>, u64) {
     let BlobMatches {
         matches,
         suppressed_inline,
@@ -270,7 +293,13 @@ pub fn scan_blob(engine: &Engine, blob: &Blob, redact_secrets: bool, scratch: &m
     (findings, suppressed_inline as u64)
 }
 
-fn to_finding(engine: &Engine, blob: &Blob, m: &Match, all: &[Match], redact_secrets: bool) -> Finding {
+fn to_finding(
+    engine: &Engine,
+    blob: &Blob,
+    m: &Match,
+    all: &[Match],
+    redact_secrets: bool,
+) -> Finding {
     let rule = &engine.rules()[m.rule];
     let data = &blob.bytes;
     let (line, column) = line_column(data, m.span.start);
@@ -286,7 +315,11 @@ fn to_finding(engine: &Engine, blob: &Blob, m: &Match, all: &[Match], redact_sec
         column,
         end_line,
         end_column,
-        secret: if redact_secrets { redact(&secret) } else { secret },
+        secret: if redact_secrets {
+            redact(&secret)
+        } else {
+            secret
+        },
         redacted: redact_secrets,
         entropy: (m.entropy * 1000.0).round() / 1000.0,
         fingerprint: fingerprint(&rule.spec.id, &m.secret, &blob.provenance.rel_path),
@@ -302,7 +335,10 @@ pub fn line_column(data: &[u8], offset: usize) -> (usize, usize) {
     let offset = offset.min(data.len());
     let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |p| p + 1);
     let line = memchr::memchr_iter(b'\n', &data[..line_start]).count() + 1;
-    let column = String::from_utf8_lossy(&data[line_start..offset]).chars().count() + 1;
+    let column = String::from_utf8_lossy(&data[line_start..offset])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
@@ -328,7 +364,11 @@ fn snippet(data: &[u8], m: &Match, all: &[Match], redact_secrets: bool) -> Strin
             secret_at = Some(out.chars().count());
         }
         let text = String::from_utf8_lossy(&data[start..end]);
-        out.push_str(&if redact_secrets { redact(&text) } else { text.into_owned() });
+        out.push_str(&if redact_secrets {
+            redact(&text)
+        } else {
+            text.into_owned()
+        });
         pos = end;
     }
     out.push_str(&String::from_utf8_lossy(&data[pos..line.end]));

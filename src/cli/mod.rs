@@ -98,14 +98,17 @@ fn write_report(outcome: &ScanOutcome, args: &OutputArgs) -> anyhow::Result<()> 
     let report = format.report();
     let mut out: Box<dyn WriteColor> = match &args.output {
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let file =
+                File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
             Box::new(NoColor::new(io::BufWriter::new(file)))
         }
         None => {
             let choice = match args.color {
                 ColorArg::Always => ColorChoice::Always,
                 ColorArg::Never => ColorChoice::Never,
-                ColorArg::Auto if io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() => {
+                ColorArg::Auto
+                    if io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() =>
+                {
                     ColorChoice::Auto
                 }
                 ColorArg::Auto => ColorChoice::Never,
@@ -144,7 +147,13 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
     } else {
         let width = rules.iter().map(|r| r.spec.id.len()).max().unwrap_or(0);
         for r in &rules {
-            writeln!(out, "{:width$}  {:6}  {}", r.spec.id, r.spec.confidence.as_str(), r.spec.name)?;
+            writeln!(
+                out,
+                "{:width$}  {:6}  {}",
+                r.spec.id,
+                r.spec.confidence.as_str(),
+                r.spec.name
+            )?;
         }
         writeln!(out, "{} rules", rules.len())?;
     }
@@ -177,7 +186,11 @@ fn check(files: &[std::path::PathBuf], args: &RuleArgs) -> anyhow::Result<u8> {
         println!("{} rules, {examples} examples: all pass", rules.len());
         Ok(0)
     } else {
-        println!("{} rules, {examples} examples: {} problems", rules.len(), problems.len());
+        println!(
+            "{} rules, {examples} examples: {} problems",
+            rules.len(),
+            problems.len()
+        );
         Ok(1)
     }
 }

@@ -18,8 +18,8 @@ pub const MIN_EXAMPLES: usize = 2;
 /// Check every rule; returns the problems found (empty when all pass).
 pub fn check_rules(rules: &[Rule]) -> Vec<RuleProblem> {
     let mut problems = Vec::new();
-    let mut scratch = Scratch::default();
     for rule in rules {
+        let mut scratch = Scratch::default();
         let problem = |message: String| RuleProblem {
             rule_id: rule.id().to_string(),
             origin: rule.origin.to_string(),
@@ -45,7 +45,11 @@ pub fn check_rules(rules: &[Rule]) -> Vec<RuleProblem> {
             }
         };
         for (i, example) in rule.spec.examples.iter().enumerate() {
-            if engine.scan(example.as_bytes(), &mut scratch).matches.is_empty() {
+            if engine
+                .scan(example.as_bytes(), &mut scratch)
+                .matches
+                .is_empty()
+            {
                 problems.push(problem(format!(
                     "example {} does not match: {}",
                     i + 1,
@@ -109,7 +113,9 @@ mod tests {
         let problems = check_rules(&r);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].message.starts_with("example 2 does not match"));
-        assert!(problems[1].message.starts_with("negative example 2 matches"));
+        assert!(problems[1]
+            .message
+            .starts_with("negative example 2 matches"));
     }
 
     #[test]

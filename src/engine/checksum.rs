@@ -123,7 +123,10 @@ mod tests {
     use super::*;
 
     fn github_token(prefix: &str, body: &str) -> String {
-        format!("{prefix}{body}{}", base62(u64::from(crc32fast::hash(body.as_bytes())), 6))
+        format!(
+            "{prefix}{body}{}",
+            base62(u64::from(crc32fast::hash(body.as_bytes())), 6)
+        )
     }
 
     #[test]
@@ -156,9 +159,7 @@ mod tests {
     fn bech32_checks_the_checksum() {
         // BIP-173 test vector.
         assert!(Checksum::Bech32.verify(b"A12UEL5L"));
-        assert!(Checksum::Bech32.verify(
-            b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw"
-        ));
+        assert!(Checksum::Bech32.verify(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw"));
         assert!(!Checksum::Bech32.verify(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx"));
     }
 }

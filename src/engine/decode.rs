@@ -61,8 +61,20 @@ fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
     )
 }
 
+/// Bytes of either base64 alphabet (padding is handled apart: `=` ends a run).
+const BASE64_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        b += 1;
+    }
+    table
+};
+
 fn is_base64_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
+    BASE64_BYTES[b as usize]
 }
 
 /// Text a person could have written: printable ASCII and whitespace, nearly throughout.
@@ -82,19 +94,27 @@ pub fn decode_base64_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<Deco
     let standard = lenient(&alphabet::STANDARD);
     let url_safe = lenient(&alphabet::URL_SAFE);
     let mut i = 0;
-    while i < data.len() && out.len() < limits.max_spans {
-        if !is_base64_byte(data[i]) {
-            i += 1;
+    while i + MIN_BASE64_RUN <= data.len() && out.len() < limits.max_spans {
+        // A run long enough to decode covers the byte MIN_BASE64_RUN - 1 ahead; if that
+        // byte cannot be base64, no such run starts before it.
+        let probe = i + MIN_BASE64_RUN - 1;
+        if !is_base64_byte(data[probe]) {
+            i = probe + 1;
             continue;
         }
-        let start = i;
+        let mut start = probe;
+        while start > i && is_base64_byte(data[start - 1]) {
+            start -= 1;
+        }
+        i = probe + 1;
         while i < data.len() && is_base64_byte(data[i]) {
             i += 1;
         }
-        let run = &data[start..i];
-        let body_len = run.len() - run.iter().rev().take_while(|&&b| b == b'=').count();
-        let body = &run[..body_len];
-        if body.len() < MIN_BASE64_RUN || run.len() > limits.max_span || body.contains(&b'=') {
+        let body = &data[start..i];
+        while i < data.len() && data[i] == b'=' && i - start < body.len() + 2 {
+            i += 1;
+        }
+        if body.len() > limits.max_span {
             continue;
         }
         let std_chars = body.iter().any(|b| matches!(b, b'+' | b'/'));
@@ -189,8 +209,19 @@ mod tests {
     }
 
     #[test]
+    fn padding_ends_a_run_and_a_label_before_equals_is_not_part_of_it() {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode("db_password = Tr0ub4dor&3x!");
+        let data = format!("BOOTSTRAP={encoded}\nNEXT=1");
+        let found = spans(data.as_bytes());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(&data[found[0].start..found[0].end], encoded);
+    }
+
+    #[test]
     fn url_safe_and_unpadded_base64_decode() {
-        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("token=>>>???>>>???abc");
+        let encoded =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("token=>>>???>>>???abc");
         assert!(encoded.contains('-') || encoded.contains('_'), "{encoded}");
         let found = spans(encoded.as_bytes());
         assert_eq!(found[0].bytes, b"token=>>>???>>>???abc");
@@ -198,7 +229,9 @@ mod tests {
 
     #[test]
     fn binary_and_short_runs_are_not_reported() {
-        let binary = base64::engine::general_purpose::STANDARD.encode([0u8, 159, 146, 150, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 200, 201]);
+        let binary = base64::engine::general_purpose::STANDARD.encode([
+            0u8, 159, 146, 150, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 200, 201,
+        ]);
         assert!(spans(binary.as_bytes()).is_empty());
         assert!(spans(b"aGVsbG8=").is_empty());
         assert!(spans(b"someVeryLongIdentifierNameInMinifiedCode").is_empty());
@@ -214,10 +247,18 @@ mod tests {
 
     #[test]
     fn span_count_is_bounded() {
-        let one = base64::engine::general_purpose::STANDARD.encode("secret text that is long enough");
+        let one =
+            base64::engine::general_purpose::STANDARD.encode("secret text that is long enough");
         let data = vec![one; 10].join(" ");
         let mut out = Vec::new();
-        decode_base64_spans(data.as_bytes(), DecodeLimits { max_span: 1024, max_spans: 3 }, &mut out);
+        decode_base64_spans(
+            data.as_bytes(),
+            DecodeLimits {
+                max_span: 1024,
+                max_spans: 3,
+            },
+            &mut out,
+        );
         assert_eq!(out.len(), 3);
     }
 }

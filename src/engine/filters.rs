@@ -146,9 +146,32 @@ static PLAIN_WORD: LazyLock<Regex> =
     LazyLock::new(|| compile_regex(r"^[A-Za-z_.\-]+$").expect("static regex"));
 
 const NON_SECRET_VALUES: &[&str] = &[
-    "true", "false", "null", "none", "nil", "undefined", "yes", "no", "on", "off", "required",
-    "optional", "string", "password", "secret", "token", "bearer", "basic", "disabled",
-    "enabled", "empty", "default", "hidden", "masked", "unset", "notset",
+    "true",
+    "false",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "required",
+    "optional",
+    "string",
+    "password",
+    "secret",
+    "token",
+    "bearer",
+    "basic",
+    "disabled",
+    "enabled",
+    "empty",
+    "default",
+    "hidden",
+    "masked",
+    "unset",
+    "notset",
 ];
 
 /// For generic rules: is this value something other than a credential?
@@ -160,7 +183,10 @@ pub fn is_generic_noise(secret: &[u8]) -> bool {
     if NON_SECRET_VALUES.contains(&lower.as_str()) {
         return true;
     }
-    if text.bytes().all(|b| b.is_ascii_digit() || b".-_:,".contains(&b)) {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b".-_:,".contains(&b))
+    {
         return true;
     }
     if text.bytes().any(|b| b.is_ascii_whitespace()) {
@@ -169,9 +195,11 @@ pub fn is_generic_noise(secret: &[u8]) -> bool {
     if HEX_HASH.is_match(secret) || UUID.is_match(secret) {
         return true;
     }
-    if ["sha1-", "sha256-", "sha384-", "sha512-", "md5-", "sha256:", "sha512:"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    if [
+        "sha1-", "sha256-", "sha384-", "sha512-", "md5-", "sha256:", "sha512:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
     {
         return true;
     }
@@ -218,7 +246,11 @@ mod tests {
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
-        for real in ["ghp_Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA1B2c3D", "Tr0ub4dor&3x!", "AKIAZ3MDBDW5QK7VNJH2"] {
+        for real in [
+            "ghp_Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA1B2c3D",
+            "Tr0ub4dor&3x!",
+            "AKIAZ3MDBDW5QK7VNJH2",
+        ] {
             assert!(!is_placeholder(real.as_bytes()), "{real}");
         }
     }

@@ -8,11 +8,13 @@ pub mod check;
 pub mod checksum;
 pub mod decode;
 pub mod filters;
+pub mod keywords;
 pub mod rule;
 
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::util::captures::Captures;
+use regex_automata::{meta, Input};
 
 use crate::finding::Confidence;
 use decode::{DecodeLimits, DecodedSpan, Encoding};
@@ -62,16 +64,32 @@ pub struct BlobMatches {
     pub suppressed_inline: usize,
 }
 
-/// Per-thread working memory, reused across blobs.
+/// Per-thread working memory, reused across blobs: search windows per rule and each
+/// rule's regex cache, so workers never contend for a shared cache pool.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// The engine these caches belong to; a scratch handed to another engine is reset.
+    engine_id: u64,
     windows: Vec<Vec<Range<usize>>>,
     touched: Vec<usize>,
+    caches: Vec<Option<(meta::Cache, Captures)>>,
+}
+
+/// One `Scratch` per thread, for rayon workers: `map_init` would make a new one per
+/// split job and throw away the warmed regex caches.
+#[derive(Default)]
+pub struct ScratchPool(thread_local::ThreadLocal<std::cell::RefCell<Scratch>>);
+
+impl ScratchPool {
+    pub fn with<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        f(&mut self.0.get_or_default().borrow_mut())
+    }
 }
 
 pub struct Engine {
+    id: u64,
     rules: Vec<Rule>,
-    keywords: AhoCorasick,
+    keywords: keywords::KeywordMatcher,
     /// For each keyword pattern, the rules that own it.
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every blob.
@@ -91,11 +109,8 @@ impl Engine {
             for kw in &rule.spec.keywords {
                 let kw = kw.to_ascii_lowercase();
                 match patterns.iter().position(|p| *p == kw) {
-                    Some(p) => {
-                        if !keyword_rules[p].contains(&idx) {
-                            keyword_rules[p].push(idx);
-                        }
-                    }
+                    Some(p) if keyword_rules[p].contains(&idx) => {}
+                    Some(p) => keyword_rules[p].push(idx),
                     None => {
                         patterns.push(kw);
                         keyword_rules.push(vec![idx]);
@@ -103,15 +118,13 @@ impl Engine {
                 }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| RuleError::Syntax {
-                origin: rule::RuleOrigin::Builtin("keywords"),
-                message: e.to_string(),
-            })?;
+        let keywords = keywords::KeywordMatcher::new(&patterns).map_err(|e| RuleError::Syntax {
+            origin: rule::RuleOrigin::Builtin("keywords"),
+            message: e.to_string(),
+        })?;
+        static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Engine {
+            id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             rules,
             keywords,
             keyword_rules,
@@ -156,14 +169,14 @@ impl Engine {
     ) {
         self.collect_windows(data, scratch);
         let touched = std::mem::take(&mut scratch.touched);
-        for &rule_idx in &touched {
-            let mut windows = std::mem::take(&mut scratch.windows[rule_idx]);
+        for &rule in &touched {
+            let mut windows = std::mem::take(&mut scratch.windows[rule]);
             merge_windows(&mut windows);
             for window in &windows {
-                self.run_rule(rule_idx, data, window.clone(), &origin, out);
+                self.run_rule(rule, data, window.clone(), &origin, scratch, out);
             }
             windows.clear();
-            scratch.windows[rule_idx] = windows;
+            scratch.windows[rule] = windows;
         }
         scratch.touched = touched;
         scratch.touched.clear();
@@ -180,24 +193,35 @@ impl Engine {
                 None => (span.start..span.end, Vec::new()),
             };
             chain.push(span.encoding);
-            self.scan_layer(&span.bytes, depth + 1, Some((reported, &chain)), scratch, out);
+            self.scan_layer(
+                &span.bytes,
+                depth + 1,
+                Some((reported, &chain)),
+                scratch,
+                out,
+            );
         }
     }
 
     /// For every rule with a keyword hit, the byte windows its regex must search.
     fn collect_windows(&self, data: &[u8], scratch: &mut Scratch) {
-        if scratch.windows.len() < self.rules.len() {
-            scratch.windows.resize_with(self.rules.len(), Vec::new);
+        if scratch.engine_id != self.id {
+            *scratch = Scratch {
+                engine_id: self.id,
+                windows: vec![Vec::new(); self.rules.len()],
+                touched: Vec::new(),
+                caches: (0..self.rules.len()).map(|_| None).collect(),
+            };
         }
         for &idx in &self.unkeyed {
             scratch.windows[idx].push(0..data.len());
             scratch.touched.push(idx);
         }
-        for hit in self.keywords.find_overlapping_iter(data) {
-            for &idx in &self.keyword_rules[hit.pattern().as_usize()] {
+        self.keywords.for_each_hit(data, |hit| {
+            for &idx in &self.keyword_rules[hit.keyword] {
                 let w = self.rules[idx].window();
-                let start = hit.start().saturating_sub(w);
-                let end = (hit.end() + w).min(data.len());
+                let start = hit.start.saturating_sub(w);
+                let end = (hit.end + w).min(data.len());
                 let windows = &mut scratch.windows[idx];
                 if windows.is_empty() {
                     scratch.touched.push(idx);
@@ -207,7 +231,7 @@ impl Engine {
                     _ => windows.push(start..end),
                 }
             }
-        }
+        });
         for &idx in &scratch.touched {
             for window in scratch.windows[idx].iter_mut() {
                 *window = widen_to_lines(data, window.clone());
@@ -221,30 +245,48 @@ impl Engine {
         data: &[u8],
         window: Range<usize>,
         origin: &Option<(Range<usize>, &[Encoding])>,
+        scratch: &mut Scratch,
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules[rule_idx];
         let haystack = &data[window.clone()];
-        for caps in rule.regex.captures_iter(haystack) {
-            let Some(secret) = caps.get(rule.secret_group) else {
-                continue;
+        let (cache, caps) = scratch.caches[rule_idx]
+            .get_or_insert_with(|| (rule.regex.create_cache(), rule.regex.create_captures()));
+        let mut input = Input::new(haystack);
+        loop {
+            rule.regex.search_captures_with(cache, &input, caps);
+            let Some(whole) = caps.get_match() else {
+                break;
             };
-            let bytes = secret.as_bytes();
-            let Some((confidence, entropy)) = self.judge(rule, bytes) else {
-                continue;
+            if let Some(secret) = caps.get_group(rule.secret_group) {
+                let bytes = &haystack[secret.range()];
+                if let Some((confidence, entropy)) = self.judge(rule, bytes) {
+                    let (span, decoded) = match origin {
+                        Some((range, chain)) => (range.clone(), chain.to_vec()),
+                        None => (
+                            window.start + secret.start..window.start + secret.end,
+                            Vec::new(),
+                        ),
+                    };
+                    out.push(Match {
+                        rule: rule_idx,
+                        span,
+                        secret: bytes.to_vec(),
+                        confidence,
+                        entropy,
+                        decoded,
+                    });
+                }
+            }
+            let next = if whole.is_empty() {
+                whole.end() + 1
+            } else {
+                whole.end()
             };
-            let (span, decoded) = match origin {
-                Some((range, chain)) => (range.clone(), chain.to_vec()),
-                None => (window.start + secret.start()..window.start + secret.end(), Vec::new()),
-            };
-            out.push(Match {
-                rule: rule_idx,
-                span,
-                secret: bytes.to_vec(),
-                confidence,
-                entropy,
-                decoded,
-            });
+            if next > haystack.len() {
+                break;
+            }
+            input.set_start(next);
         }
     }
 
@@ -325,7 +367,8 @@ fn merge_windows(windows: &mut Vec<Range<usize>>) {
 /// The lines a span covers, in full.
 pub fn line_bounds(data: &[u8], span: Range<usize>) -> Range<usize> {
     let start = memchr::memrchr(b'\n', &data[..span.start.min(data.len())]).map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &data[span.end.min(data.len())..]).map_or(data.len(), |p| span.end + p);
+    let end = memchr::memchr(b'\n', &data[span.end.min(data.len())..])
+        .map_or(data.len(), |p| span.end + p);
     start..end
 }
 

@@ -6,13 +6,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::meta;
+use regex_automata::util::syntax;
 use serde::{Deserialize, Serialize};
 
 use super::checksum::Checksum;
 use crate::finding::Confidence;
 
 /// The built-in rule pack, embedded at build time (see `build.rs`).
-pub const BUILTIN_RULE_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// Bytes searched either side of a keyword hit when a rule does not say.
 pub const DEFAULT_WINDOW: usize = 512;
@@ -102,7 +105,9 @@ pub enum RuleError {
 pub struct Rule {
     pub spec: RuleSpec,
     pub origin: RuleOrigin,
-    pub regex: Regex,
+    /// The rule's regex. A `meta::Regex` rather than `regex::bytes::Regex` so that each
+    /// worker passes its own cache (see `Scratch`) instead of sharing a pool.
+    pub regex: meta::Regex,
     pub secret_group: usize,
     pub allow: Vec<Regex>,
 }
@@ -144,10 +149,12 @@ impl Rule {
         if spec.window == Some(0) {
             return Err(invalid("window must be at least 1".into()));
         }
-        let regex = compile_regex(&spec.regex).map_err(|e| invalid(format!("regex: {e}")))?;
+        // Reject syntax the engine does not support with `regex`'s clearer messages.
+        compile_regex(&spec.regex).map_err(|e| invalid(format!("regex: {e}")))?;
+        let regex = compile_meta(&spec.regex).map_err(|e| invalid(format!("regex: {e}")))?;
         let secret_group = regex
-            .capture_names()
-            .position(|n| n == Some("secret"))
+            .group_info()
+            .to_index(regex_automata::PatternID::ZERO, "secret")
             .ok_or_else(|| invalid("regex has no named group `secret`".into()))?;
         let allow = spec
             .allow
@@ -172,6 +179,20 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .size_limit(32 << 20)
         .dfa_size_limit(32 << 20)
         .build()
+}
+
+/// A rule regex as the engine runs it: over bytes, Unicode off, leftmost-first.
+fn compile_meta(pattern: &str) -> Result<meta::Regex, String> {
+    meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(32 << 20))
+                .hybrid_cache_capacity(4 << 20),
+        )
+        .build(pattern)
+        .map_err(|e| e.to_string())
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -299,15 +320,18 @@ mod tests {
 
     #[test]
     fn missing_secret_group_is_an_error() {
-        let err = spec("rules:\n- id: a.b\n  name: n\n  keywords: [x]\n  regex: 'x+'\n  confidence: high\n")
-            .unwrap_err();
+        let err = spec(
+            "rules:\n- id: a.b\n  name: n\n  keywords: [x]\n  regex: 'x+'\n  confidence: high\n",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("no named group `secret`"), "{err}");
     }
 
     #[test]
     fn empty_keywords_need_a_reason() {
-        let err = spec("rules:\n- id: a.b\n  name: n\n  regex: '(?P<secret>x+)'\n  confidence: high\n")
-            .unwrap_err();
+        let err =
+            spec("rules:\n- id: a.b\n  name: n\n  regex: '(?P<secret>x+)'\n  confidence: high\n")
+                .unwrap_err();
         assert!(err.to_string().contains("no_keywords"), "{err}");
         spec("rules:\n- id: a.b\n  name: n\n  no_keywords: shapes only\n  regex: '(?P<secret>x+)'\n  confidence: high\n")
             .unwrap();

@@ -32,7 +32,10 @@ pub(crate) fn engine(options: EngineOptions) -> Engine {
 }
 
 pub(crate) fn token(body: &str) -> String {
-    format!("ghp_{body}{}", base62(u64::from(crc32fast::hash(body.as_bytes())), 6))
+    format!(
+        "ghp_{body}{}",
+        base62(u64::from(crc32fast::hash(body.as_bytes())), 6)
+    )
 }
 
 fn scan(data: &str) -> BlobMatches {
@@ -136,7 +139,10 @@ fn many_hits_in_a_big_blob_each_report_once() {
     for i in 0..300 {
         let body = format!("Zq3T9xLm2VbN8cR4kW7yHp1sD{i:05}");
         let t = token(&body);
-        data.push_str(&format!("let a{i} = \"{t}\";\n{}\n", "filler text ".repeat(i % 7)));
+        data.push_str(&format!(
+            "let a{i} = \"{t}\";\n{}\n",
+            "filler text ".repeat(i % 7)
+        ));
         expected.push(t);
     }
     let found = scan(&data).matches;
@@ -152,6 +158,20 @@ fn invalid_utf8_and_binary_noise_do_not_panic() {
     let mut data: Vec<u8> = (0..=255u8).cycle().take(20_000).collect();
     data.extend_from_slice(b"\xff\xfepassword = \xc3\x28Tr0ub4dor&3x!\n");
     let _ = engine(EngineOptions::default()).scan(&data, &mut Scratch::default());
+}
+
+#[test]
+fn a_scratch_moved_between_engines_is_reset() {
+    let mut scratch = Scratch::default();
+    let a = engine(EngineOptions::default());
+    let b = engine(EngineOptions {
+        decode_depth: 0,
+        ..EngineOptions::default()
+    });
+    let data = format!("x = {}\n", token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA"));
+    assert_eq!(a.scan(data.as_bytes(), &mut scratch).matches.len(), 1);
+    assert_eq!(b.scan(data.as_bytes(), &mut scratch).matches.len(), 1);
+    assert_eq!(a.scan(data.as_bytes(), &mut scratch).matches.len(), 1);
 }
 
 #[test]

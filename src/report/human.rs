@@ -20,7 +20,12 @@ fn confidence_color(c: Confidence) -> Color {
 }
 
 impl Report for HumanReport {
-    fn write(&self, findings: &[Finding], summary: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
+    fn write(
+        &self,
+        findings: &[Finding],
+        summary: &Summary,
+        out: &mut dyn WriteColor,
+    ) -> io::Result<()> {
         let mut current: Option<&str> = None;
         for f in findings {
             if current != Some(f.path.as_str()) {
@@ -40,7 +45,11 @@ impl Report for HumanReport {
             write!(out, "  {location}")?;
             out.reset()?;
             write!(out, "  ")?;
-            out.set_color(ColorSpec::new().set_fg(Some(confidence_color(f.confidence))).set_bold(true))?;
+            out.set_color(
+                ColorSpec::new()
+                    .set_fg(Some(confidence_color(f.confidence)))
+                    .set_bold(true),
+            )?;
             write!(out, "{}", f.confidence.as_str())?;
             out.reset()?;
             write!(out, "  {}  {}", f.rule_id, f.rule_name)?;
@@ -48,14 +57,22 @@ impl Report for HumanReport {
                 write!(out, " (in {} text)", f.decoded.join(" → "))?;
             }
             writeln!(out)?;
-            writeln!(out, "    secret: {}   fingerprint: {}", f.secret, f.fingerprint)?;
+            writeln!(
+                out,
+                "    secret: {}   fingerprint: {}",
+                f.secret, f.fingerprint
+            )?;
             if !f.snippet.is_empty() {
                 out.set_color(ColorSpec::new().set_dimmed(true))?;
                 writeln!(out, "    {}", f.snippet)?;
                 out.reset()?;
             }
             if let Some(g) = &f.git {
-                writeln!(out, "    commit {} by {} <{}> on {}: {}", g.commit, g.author_name, g.author_email, g.date, g.summary)?;
+                writeln!(
+                    out,
+                    "    commit {} by {} <{}> on {}: {}",
+                    g.commit, g.author_name, g.author_email, g.date, g.summary
+                )?;
             }
         }
         if !findings.is_empty() {
@@ -82,7 +99,11 @@ pub fn write_summary(s: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
             skipped.push(format!("{n} {what}"));
         }
     }
-    let color = if s.findings > 0 { Color::Red } else { Color::Green };
+    let color = if s.findings > 0 {
+        Color::Red
+    } else {
+        Color::Green
+    };
     out.set_color(ColorSpec::new().set_fg(Some(color)).set_bold(true))?;
     write!(out, "{} findings", s.findings)?;
     out.reset()?;

@@ -30,7 +30,12 @@ struct Document<'a> {
 pub struct JsonReport;
 
 impl Report for JsonReport {
-    fn write(&self, findings: &[Finding], summary: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
+    fn write(
+        &self,
+        findings: &[Finding],
+        summary: &Summary,
+        out: &mut dyn WriteColor,
+    ) -> io::Result<()> {
         let doc = Document {
             version: JSON_SCHEMA_VERSION,
             tool: Tool {
@@ -48,7 +53,12 @@ impl Report for JsonReport {
 pub struct JsonLinesReport;
 
 impl Report for JsonLinesReport {
-    fn write(&self, findings: &[Finding], _summary: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
+    fn write(
+        &self,
+        findings: &[Finding],
+        _summary: &Summary,
+        out: &mut dyn WriteColor,
+    ) -> io::Result<()> {
         for f in findings {
             serde_json::to_writer(&mut *out, f)?;
             writeln!(out)?;

@@ -9,8 +9,8 @@ use std::io;
 
 use termcolor::WriteColor;
 
-use crate::scan::Summary;
 use crate::finding::Finding;
+use crate::scan::Summary;
 
 pub use human::{write_summary, HumanReport};
 pub use json::{JsonLinesReport, JsonReport, JSON_SCHEMA_VERSION};
@@ -37,5 +37,10 @@ impl Format {
 
 /// One output format.
 pub trait Report {
-    fn write(&self, findings: &[Finding], summary: &Summary, out: &mut dyn WriteColor) -> io::Result<()>;
+    fn write(
+        &self,
+        findings: &[Finding],
+        summary: &Summary,
+        out: &mut dyn WriteColor,
+    ) -> io::Result<()>;
 }

@@ -39,7 +39,12 @@ fn artifact_uri(path: &str) -> String {
 }
 
 impl Report for SarifReport {
-    fn write(&self, findings: &[Finding], _summary: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
+    fn write(
+        &self,
+        findings: &[Finding],
+        _summary: &Summary,
+        out: &mut dyn WriteColor,
+    ) -> io::Result<()> {
         let mut rule_ids: Vec<&str> = Vec::new();
         let mut rules: Vec<Value> = Vec::new();
         for f in findings {

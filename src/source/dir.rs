@@ -57,7 +57,11 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &Sender<WalkEvent>) {
 fn walk_error_message(err: &walkdir::Error) -> String {
     match (err.path(), err.loop_ancestor()) {
         (Some(p), Some(a)) => format!("{}: symbolic link loop to {}", p.display(), a.display()),
-        (Some(p), None) => format!("{}: {}", p.display(), err.io_error().map_or(err.to_string(), |e| e.to_string())),
+        (Some(p), None) => format!(
+            "{}: {}",
+            p.display(),
+            err.io_error().map_or(err.to_string(), |e| e.to_string())
+        ),
         (None, _) => err.to_string(),
     }
 }
@@ -110,7 +114,13 @@ mod tests {
 
     fn collect(root: &Path, follow: bool) -> Vec<WalkEvent> {
         let (tx, rx) = crossbeam_channel::unbounded();
-        walk(&[root.to_path_buf()], WalkOptions { follow_symlinks: follow }, &tx);
+        walk(
+            &[root.to_path_buf()],
+            WalkOptions {
+                follow_symlinks: follow,
+            },
+            &tx,
+        );
         drop(tx);
         rx.into_iter().collect()
     }
@@ -139,9 +149,17 @@ mod tests {
         std::fs::write(dir.path().join("real"), "x").unwrap();
         std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
         let events = collect(dir.path(), false);
-        assert!(events.iter().any(|e| matches!(e, WalkEvent::Symlink(p) if p.ends_with("link"))));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, WalkEvent::Symlink(p) if p.ends_with("link"))));
         let followed = collect(dir.path(), true);
-        assert_eq!(followed.iter().filter(|e| matches!(e, WalkEvent::File(_))).count(), 2);
+        assert_eq!(
+            followed
+                .iter()
+                .filter(|e| matches!(e, WalkEvent::File(_)))
+                .count(),
+            2
+        );
     }
 
     #[test]
@@ -149,18 +167,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big");
         std::fs::write(&big, vec![b'a'; 100]).unwrap();
-        assert!(matches!(read_file(&big, 10).unwrap(), FileContent::TooLarge(100)));
+        assert!(matches!(
+            read_file(&big, 10).unwrap(),
+            FileContent::TooLarge(100)
+        ));
         let bin = dir.path().join("bin");
         std::fs::write(&bin, b"\x7fELF\0\0\0").unwrap();
-        assert!(matches!(read_file(&bin, 1000).unwrap(), FileContent::Binary));
+        assert!(matches!(
+            read_file(&bin, 1000).unwrap(),
+            FileContent::Binary
+        ));
         assert!(read_file(&dir.path().join("missing"), 10).is_err());
     }
 
     #[test]
     fn relative_path_of_a_file_root_is_its_name() {
-        let e = DirEntry { path: "x/y.txt".into(), root: "x/y.txt".into() };
+        let e = DirEntry {
+            path: "x/y.txt".into(),
+            root: "x/y.txt".into(),
+        };
         assert_eq!(relative_path(&e), "y.txt");
-        let e = DirEntry { path: "x/a/b.txt".into(), root: "x".into() };
+        let e = DirEntry {
+            path: "x/a/b.txt".into(),
+            root: "x".into(),
+        };
         assert_eq!(relative_path(&e), "a/b.txt");
     }
 }

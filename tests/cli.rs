@@ -1,0 +1,427 @@
+//! Whole-binary behaviour: the real `tollgate` executable over `fixtures/` and over
+//! trees the tests build. One integration-test binary; each test gets its own temporary
+//! directory when it needs one.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn tollgate() -> Command {
+    let mut cmd = Command::cargo_bin("tollgate").expect("binary built");
+    cmd.env_remove("CI").env("NO_COLOR", "1");
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    tollgate().args(args).output().expect("tollgate runs")
+}
+
+fn json_scan(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["dir", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = run(&all);
+    let code = out.status.code().expect("exit code");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "json output ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, doc)
+}
+
+fn findings(doc: &Value) -> &Vec<Value> {
+    doc["findings"].as_array().expect("findings array")
+}
+
+fn rule_ids_for(doc: &Value, path_suffix: &str) -> Vec<String> {
+    findings(doc)
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().ends_with(path_suffix))
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn fixture(rel: &str) -> String {
+    fixtures().join(rel).display().to_string()
+}
+
+#[test]
+fn app_fixture_findings_cover_every_planted_secret() {
+    let (code, doc) = json_scan(&[&fixture("app")]);
+    assert_eq!(code, 1);
+    let env = rule_ids_for(&doc, ".env");
+    for family in ["aws.", "github.", "stripe.", "connstring."] {
+        assert!(
+            env.iter().any(|r| r.starts_with(family)),
+            "{family} missing in .env: {env:?}"
+        );
+    }
+    assert!(env.iter().any(|r| r.contains("access-key-id")), "{env:?}");
+    assert!(
+        env.iter().any(|r| r.contains("secret")),
+        "AWS secret key missing: {env:?}"
+    );
+    assert!(rule_ids_for(&doc, ".npmrc")
+        .iter()
+        .any(|r| r.starts_with("npm.")));
+    assert!(rule_ids_for(&doc, "settings.yaml")
+        .iter()
+        .any(|r| r.starts_with("slack.")));
+    assert!(rule_ids_for(&doc, "settings.yaml")
+        .iter()
+        .any(|r| r.starts_with("generic.")));
+    assert!(rule_ids_for(&doc, "client.py")
+        .iter()
+        .any(|r| r.starts_with("openai.")));
+    assert!(rule_ids_for(&doc, "id_ed25519")
+        .iter()
+        .any(|r| r.starts_with("privatekey.")));
+    assert!(rule_ids_for(&doc, "legacy_rsa.pem")
+        .iter()
+        .any(|r| r.starts_with("privatekey.")));
+    assert!(
+        !rule_ids_for(&doc, "config.json").is_empty(),
+        "docker auth missing"
+    );
+}
+
+#[test]
+fn checksummed_github_token_is_high_confidence_at_the_right_place() {
+    let (_, doc) = json_scan(&[&fixture("app/.env")]);
+    let gh = findings(&doc)
+        .iter()
+        .find(|f| f["rule_id"] == "github.pat-classic")
+        .expect("github finding");
+    assert_eq!(gh["confidence"], "high");
+    assert_eq!(gh["line"], 6);
+    assert_eq!(gh["column"], 14);
+    assert_eq!(gh["secret"], "ghp_…");
+    assert_eq!(gh["redacted"], true);
+    assert_eq!(gh["fingerprint"].as_str().unwrap().len(), 32);
+}
+
+#[test]
+fn base64_encoded_secret_is_reported_at_the_encoded_text() {
+    let (_, doc) = json_scan(&[&fixture("app/encoded.txt")]);
+    let f = &findings(&doc)[0];
+    assert_eq!(f["decoded"], serde_json::json!(["base64"]));
+    assert_eq!(f["line"], 2);
+    assert_eq!(f["column"], 11);
+}
+
+#[test]
+fn inline_allow_marker_suppresses_and_is_counted() {
+    let (_, doc) = json_scan(&[&fixture("app/config/settings.yaml")]);
+    assert!(findings(&doc).iter().all(|f| f["line"] != 13), "{doc}");
+    assert_eq!(doc["summary"]["suppressed_inline"], 1);
+}
+
+#[test]
+fn clean_fixtures_report_nothing() {
+    let (code, doc) = json_scan(&[&fixture("clean")]);
+    assert_eq!(findings(&doc).len(), 0, "{:#}", doc["findings"]);
+    assert_eq!(code, 0);
+    assert!(doc["summary"]["files_scanned"].as_u64().unwrap() >= 8);
+}
+
+#[test]
+fn edge_cases_are_scanned_or_skipped_without_failing() {
+    let (code, doc) = json_scan(&[&fixture("edge")]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["summary"]["skipped"]["binary"], 1);
+    assert!(rule_ids_for(&doc, "binary.bin").is_empty());
+    assert!(rule_ids_for(&doc, "utf16.env").contains(&"github.pat-classic".to_string()));
+    assert!(rule_ids_for(&doc, "latin1.properties")
+        .iter()
+        .any(|r| r.starts_with("npm.")));
+    assert!(rule_ids_for(&doc, "broken.yaml").contains(&"github.pat-classic".to_string()));
+}
+
+#[test]
+fn secrets_never_reach_output_unless_asked() {
+    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
+    let token = env
+        .lines()
+        .find_map(|l| l.strip_prefix("GITHUB_TOKEN="))
+        .unwrap()
+        .to_string();
+    for format in ["human", "json", "jsonl", "sarif"] {
+        let out = run(&["dir", "--format", format, "-v", &fixture("app")]);
+        let all = [out.stdout, out.stderr].concat();
+        let text = String::from_utf8_lossy(&all);
+        assert!(!text.contains(&token[4..]), "{format} leaks the token");
+    }
+    let out = run(&[
+        "dir",
+        "--format",
+        "json",
+        "--no-redact",
+        &fixture("app/.env"),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&token));
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(run(&["dir", &fixture("clean")]).status.code(), Some(0));
+    assert_eq!(run(&["dir", &fixture("app")]).status.code(), Some(1));
+    assert_eq!(
+        run(&["dir", "--exit-code", "7", &fixture("app")])
+            .status
+            .code(),
+        Some(7)
+    );
+    let missing = run(&["dir", "/nonexistent/tollgate-path"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such file"));
+    let unknown = run(&["dir", "--disable-rule", "no.such-rule", &fixture("clean")]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown rule id `no.such-rule`"));
+    assert_eq!(run(&["dir", "--bogus-flag"]).status.code(), Some(2));
+}
+
+#[test]
+fn rule_selection_flags() {
+    let (_, doc) = json_scan(&["--only-rule", "github.pat-classic", &fixture("app")]);
+    assert!(findings(&doc)
+        .iter()
+        .all(|f| f["rule_id"] == "github.pat-classic"));
+    assert_eq!(doc["summary"]["rules"], 1);
+    let (_, doc) = json_scan(&["--disable-rule", "github.pat-classic", &fixture("app/.env")]);
+    assert!(findings(&doc)
+        .iter()
+        .all(|f| f["rule_id"] != "github.pat-classic"));
+}
+
+#[test]
+fn min_confidence_filters_findings() {
+    let (_, doc) = json_scan(&["--min-confidence", "high", &fixture("app")]);
+    assert!(!findings(&doc).is_empty());
+    assert!(findings(&doc).iter().all(|f| f["confidence"] == "high"));
+}
+
+const USER_RULE: &str = r#"rules:
+  - id: acme.internal-token
+    name: ACME internal service token
+    keywords: [acme_]
+    regex: '\b(?P<secret>acme_[a-z0-9]{24})\b'
+    confidence: high
+    examples: ['ACME=acme_k2j4h5g6f7d8s9a0q1w2e3r4', 'token: acme_z9x8c7v6b5n4m3l2k1j0h9g8']
+    negative_examples: ['acme_ is our prefix', 'ACME=acme_short']
+"#;
+
+#[test]
+fn user_rules_are_loaded_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("acme.yaml"), USER_RULE).unwrap();
+    std::fs::write(
+        dir.path().join("svc.env"),
+        "ACME_TOKEN=acme_p0o9i8u7y6t5r4e3w2q1a2s3\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("acme.yaml").display().to_string();
+    let (code, doc) = json_scan(&[
+        "--rules",
+        &rules,
+        &dir.path().join("svc.env").display().to_string(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&doc)[0]["rule_id"], "acme.internal-token");
+
+    let ok = run(&["rules", "check", &rules]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let broken = USER_RULE.replace("acme_short", "acme_q1w2e3r4t5y6u7i8o9p0a1s2");
+    std::fs::write(dir.path().join("acme.yaml"), broken).unwrap();
+    let bad = run(&["rules", "check", &rules]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("negative example 2 matches"));
+    std::fs::write(dir.path().join("acme.yaml"), "rules: [ {id: x").unwrap();
+    let invalid = run(&["rules", "check", &rules]);
+    assert_eq!(invalid.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&invalid.stderr).contains("acme.yaml"));
+}
+
+#[test]
+fn builtin_pack_has_at_least_150_checked_rules() {
+    let out = run(&["rules", "check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = run(&["rules", "list", "--json"]);
+    let rules: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(
+        rules.as_array().unwrap().len() >= 150,
+        "{} rules",
+        rules.as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn jsonl_is_one_finding_per_line() {
+    let out = run(&["dir", "--format", "jsonl", &fixture("app")]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (_, doc) = json_scan(&[&fixture("app")]);
+    assert_eq!(lines.len(), findings(&doc).len());
+    assert!(lines.iter().all(|l| l["rule_id"].is_string()));
+}
+
+#[test]
+fn sarif_has_rules_results_and_fingerprints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.sarif");
+    let out = run(&[
+        "dir",
+        "--format",
+        "sarif",
+        "-o",
+        &path.display().to_string(),
+        &fixture("app"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run0 = &sarif["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run0["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert_eq!(
+            r["partialFingerprints"]["tollgate/v1"]
+                .as_str()
+                .unwrap()
+                .len(),
+            32
+        );
+        assert!(
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                >= 1
+        );
+    }
+    // The summary goes to stderr when the report goes to a file.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("findings"));
+}
+
+#[test]
+fn human_output_groups_by_file_and_ends_with_a_summary() {
+    let out = run(&["dir", &fixture("app/.env"), &fixture("app/.npmrc")]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}'), "no colour when not a terminal");
+    let env_header = text.lines().position(|l| l.ends_with(".env")).unwrap();
+    let npmrc_header = text.lines().position(|l| l.ends_with(".npmrc")).unwrap();
+    assert!(env_header < npmrc_header);
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.contains("findings (") && last.contains("in 2 files"),
+        "{last}"
+    );
+}
+
+#[test]
+fn large_files_are_skipped_and_listed_with_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.log");
+    let token_line = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
+    std::fs::write(&big, token_line.repeat(200)).unwrap();
+    let out = tollgate()
+        .args(["dir", "--format", "json", "-v", "--max-file-size", "1K"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["skipped"]["too_large"], 1);
+    assert_eq!(findings(&doc).len(), 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("big.log"));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_loops_and_dangling_links_do_not_stop_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::copy(fixtures().join("app/.env"), dir.path().join("sub/real.env")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("missing"), dir.path().join("dangling")).unwrap();
+    let (code, doc) = json_scan(&[&dir.path().display().to_string()]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["summary"]["skipped"]["symlink"], 2);
+    let out = tollgate()
+        .args(["dir", "--format", "json", "--follow-symlinks"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["summary"]["warnings"].as_u64().unwrap() >= 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning"));
+}
+
+#[test]
+fn fingerprint_survives_edits_above_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.env");
+    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
+    std::fs::write(&file, &env).unwrap();
+    let fps = |doc: &Value| {
+        let mut v: Vec<String> = findings(doc)
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (_, before) = json_scan(&[&dir.path().display().to_string()]);
+    std::fs::write(&file, format!("# a new comment\n\n{env}")).unwrap();
+    let (_, after) = json_scan(&[&dir.path().display().to_string()]);
+    assert_eq!(fps(&before), fps(&after));
+    assert_ne!(findings(&before)[0]["line"], findings(&after)[0]["line"]);
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tollgate"))
+        .args(["dir", "--format", "jsonl", &fixture("app")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        matches!(status.code(), Some(0) | Some(1)),
+        "{status:?} {err}"
+    );
+}
