@@ -35,6 +35,13 @@ impl Rng {
             .map(|_| A[(self.next() % 62) as usize] as char)
             .collect()
     }
+    /// AWS key IDs use the base32 alphabet.
+    fn base32(&mut self, n: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        (0..n)
+            .map(|_| A[(self.next() % 32) as usize] as char)
+            .collect()
+    }
     fn hex(&mut self, n: usize) -> String {
         (0..n)
             .map(|_| char::from_digit((self.next() % 16) as u32, 16).unwrap())
@@ -105,9 +112,10 @@ fn minified_js(r: &mut Rng) -> String {
         let a = r.word();
         let b = r.word();
         s.push_str(&format!(
-            "function {a}{}(e,t){{var n=t.{b}||{{}};return e.{a}=n,void 0!==n.key?n.key:\"{}\"}};",
+            "function {a}{}(e,t){{var n=t.{b}||{{}};return e.{a}=n,void 0!==n.key?n.key:\"{}-{}\"}};",
             r.alnum(3),
-            r.alnum(12)
+            r.word(),
+            r.word()
         ));
     }
     s.push('\n');
@@ -137,7 +145,7 @@ fn planted_secret(r: &mut Rng) -> String {
     );
     format!(
         "# service settings\nGITHUB_TOKEN={ghp}\nAWS_ACCESS_KEY_ID=AKIA{}\nDATABASE_URL=postgres://app:{}@db.internal:5432/app\n",
-        r.alnum(16).to_uppercase(),
+        r.base32(16),
         r.alnum(14)
     )
 }

@@ -37,6 +37,10 @@ pub fn check_rules(rules: &[Rule]) -> Vec<RuleProblem> {
                 rule.spec.negative_examples.len()
             )));
         }
+        if let Err(e) = rule.compiled() {
+            problems.push(problem(format!("regex does not compile: {e}")));
+            continue;
+        }
         let engine = match Engine::new(vec![rule.clone()], EngineOptions::default()) {
             Ok(engine) => engine,
             Err(e) => {

@@ -250,15 +250,23 @@ impl Engine {
     ) {
         let rule = &self.rules[rule_idx];
         let haystack = &data[window.clone()];
-        let (cache, caps) = scratch.caches[rule_idx]
-            .get_or_insert_with(|| (rule.regex.create_cache(), rule.regex.create_captures()));
+        // A regex that does not compile was reported by `rules check`; it finds nothing.
+        let Ok(compiled) = rule.compiled() else {
+            return;
+        };
+        let (cache, caps) = scratch.caches[rule_idx].get_or_insert_with(|| {
+            (
+                compiled.regex.create_cache(),
+                compiled.regex.create_captures(),
+            )
+        });
         let mut input = Input::new(haystack);
         loop {
-            rule.regex.search_captures_with(cache, &input, caps);
+            compiled.regex.search_captures_with(cache, &input, caps);
             let Some(whole) = caps.get_match() else {
                 break;
             };
-            if let Some(secret) = caps.get_group(rule.secret_group) {
+            if let Some(secret) = caps.get_group(compiled.secret_group) {
                 let bytes = &haystack[secret.range()];
                 if let Some((confidence, entropy)) = self.judge(rule, bytes) {
                     let (span, decoded) = match origin {

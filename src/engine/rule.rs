@@ -100,16 +100,24 @@ pub enum RuleError {
     UnknownId(String),
 }
 
-/// A rule compiled and ready to run.
+/// A rule checked and ready to run. Its regex is compiled on first use: compiling a few
+/// hundred regexes takes longer than a typical push takes to scan, and most pushes
+/// touch only a handful of rules.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub spec: RuleSpec,
     pub origin: RuleOrigin,
-    /// The rule's regex. A `meta::Regex` rather than `regex::bytes::Regex` so that each
-    /// worker passes its own cache (see `Scratch`) instead of sharing a pool.
+    compiled: std::sync::OnceLock<Result<CompiledRegex, String>>,
+    pub allow: Vec<Regex>,
+}
+
+/// The rule's regex and the index of its `secret` group. A `meta::Regex` rather than
+/// `regex::bytes::Regex`, so that each worker passes its own cache (see `Scratch`)
+/// instead of sharing a pool.
+#[derive(Debug, Clone)]
+pub struct CompiledRegex {
     pub regex: meta::Regex,
     pub secret_group: usize,
-    pub allow: Vec<Regex>,
 }
 
 impl Rule {
@@ -119,6 +127,24 @@ impl Rule {
 
     pub fn window(&self) -> usize {
         self.spec.window.unwrap_or(DEFAULT_WINDOW)
+    }
+
+    /// The compiled regex, compiling it on first use.
+    pub fn compiled(&self) -> Result<&CompiledRegex, &str> {
+        self.compiled
+            .get_or_init(|| {
+                let regex = compile_meta(&self.spec.regex)?;
+                let secret_group = regex
+                    .group_info()
+                    .to_index(regex_automata::PatternID::ZERO, "secret")
+                    .ok_or("regex has no named group `secret`")?;
+                Ok(CompiledRegex {
+                    regex,
+                    secret_group,
+                })
+            })
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     /// Compile a spec, checking everything that can be checked without running it.
@@ -149,13 +175,16 @@ impl Rule {
         if spec.window == Some(0) {
             return Err(invalid("window must be at least 1".into()));
         }
-        // Reject syntax the engine does not support with `regex`'s clearer messages.
-        compile_regex(&spec.regex).map_err(|e| invalid(format!("regex: {e}")))?;
-        let regex = compile_meta(&spec.regex).map_err(|e| invalid(format!("regex: {e}")))?;
-        let secret_group = regex
-            .group_info()
-            .to_index(regex_automata::PatternID::ZERO, "secret")
-            .ok_or_else(|| invalid("regex has no named group `secret`".into()))?;
+        // Parsing is cheap and catches what a rule author gets wrong; compiling waits.
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(&spec.regex)
+            .map_err(|e| invalid(format!("regex: {e}")))?;
+        if !has_named_group(&hir, "secret") {
+            return Err(invalid("regex has no named group `secret`".into()));
+        }
         let allow = spec
             .allow
             .iter()
@@ -164,8 +193,7 @@ impl Rule {
         Ok(Rule {
             spec,
             origin,
-            regex,
-            secret_group,
+            compiled: std::sync::OnceLock::new(),
             allow,
         })
     }
@@ -179,6 +207,18 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .size_limit(32 << 20)
         .dfa_size_limit(32 << 20)
         .build()
+}
+
+fn has_named_group(hir: &regex_syntax::hir::Hir, name: &str) -> bool {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(c) => c.name.as_deref() == Some(name) || has_named_group(&c.sub, name),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().any(|h| has_named_group(h, name))
+        }
+        HirKind::Repetition(r) => has_named_group(&r.sub, name),
+        _ => false,
+    }
 }
 
 /// A rule regex as the engine runs it: over bytes, Unicode off, leftmost-first.
