@@ -233,8 +233,10 @@ impl Engine {
             }
         });
         for &idx in &scratch.touched {
-            for window in scratch.windows[idx].iter_mut() {
-                *window = widen_to_lines(data, window.clone());
+            if self.rules[idx].line_anchored() {
+                for window in scratch.windows[idx].iter_mut() {
+                    *window = widen_to_lines(data, window.clone());
+                }
             }
         }
     }

@@ -17,7 +17,8 @@ use crate::finding::Confidence;
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
-/// Bytes searched either side of a keyword hit when a rule does not say.
+/// Bytes searched either side of a keyword hit when a rule does not say and its regex
+/// has no maximum length.
 pub const DEFAULT_WINDOW: usize = 512;
 
 /// One rule as written in a rule file.
@@ -109,6 +110,11 @@ pub struct Rule {
     pub origin: RuleOrigin,
     compiled: std::sync::OnceLock<Result<CompiledRegex, String>>,
     pub allow: Vec<Regex>,
+    /// Bytes searched either side of a keyword hit.
+    window: usize,
+    /// The regex anchors to line or text boundaries, so windows must start and end
+    /// there too.
+    line_anchored: bool,
 }
 
 /// The rule's regex and the index of its `secret` group. A `meta::Regex` rather than
@@ -126,7 +132,11 @@ impl Rule {
     }
 
     pub fn window(&self) -> usize {
-        self.spec.window.unwrap_or(DEFAULT_WINDOW)
+        self.window
+    }
+
+    pub fn line_anchored(&self) -> bool {
+        self.line_anchored
     }
 
     /// The compiled regex, compiling it on first use.
@@ -185,6 +195,14 @@ impl Rule {
         if !has_named_group(&hir, "secret") {
             return Err(invalid("regex has no named group `secret`".into()));
         }
+        // A keyword is part of the match, so a match of bounded length lies within that
+        // length of the hit; only unbounded regexes need the default reach.
+        let window = spec.window.unwrap_or_else(|| {
+            hir.properties()
+                .maximum_len()
+                .map_or(DEFAULT_WINDOW, |max| max.min(DEFAULT_WINDOW))
+        });
+        let line_anchored = hir.properties().look_set().contains_anchor();
         let allow = spec
             .allow
             .iter()
@@ -195,6 +213,8 @@ impl Rule {
             origin,
             compiled: std::sync::OnceLock::new(),
             allow,
+            window,
+            line_anchored,
         })
     }
 }
