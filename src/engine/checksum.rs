@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Checksum {
-    /// GitHub and npm tokens: `prefix_` + 30 base62 chars + base62(CRC32(those 30)).
+    /// GitHub, npm and Vercel tokens: `prefix_` + base62 body + base62(CRC32(body)) in
+    /// the last 6 characters.
     Base62Crc32,
     /// A JSON Web Token whose header and payload decode to JSON objects.
     Jwt,
@@ -54,10 +55,10 @@ fn verify_base62_crc32(secret: &[u8]) -> bool {
         return false;
     };
     let rest = &secret[underscore + 1..];
-    if rest.len() != 36 || !rest.iter().all(u8::is_ascii_alphanumeric) {
+    if rest.len() < 7 || !rest.iter().all(u8::is_ascii_alphanumeric) {
         return false;
     }
-    let (body, check) = rest.split_at(30);
+    let (body, check) = rest.split_at(rest.len() - 6);
     base62(u64::from(crc32fast::hash(body)), 6).as_bytes() == check
 }
 
@@ -137,6 +138,8 @@ mod tests {
         broken[6] = if broken[6] == b'a' { b'b' } else { b'a' };
         assert!(!Checksum::Base62Crc32.verify(&broken));
         assert!(!Checksum::Base62Crc32.verify(b"ghp_short"));
+        let long = github_token("ghr_", &"Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA".repeat(2));
+        assert!(Checksum::Base62Crc32.verify(long.as_bytes()), "{long}");
     }
 
     #[test]
