@@ -22,7 +22,7 @@ pub use rule::{Rule, RuleError, RuleSelection};
 
 /// Suppresses every finding on a line that holds it.
 pub const INLINE_ALLOW_MARKER: &[u8] = b"tollgate:allow";
-/// A line is widened to its boundaries only this far; minified files have huge lines.
+/// A window is widened to its line end only this far; minified files have huge lines.
 const MAX_LINE_WIDEN: usize = 1024;
 
 #[derive(Debug, Clone, Copy)]
@@ -233,9 +233,9 @@ impl Engine {
             }
         });
         for &idx in &scratch.touched {
-            if self.rules[idx].line_anchored() {
+            if self.rules[idx].to_line_end() {
                 for window in scratch.windows[idx].iter_mut() {
-                    *window = widen_to_lines(data, window.clone());
+                    *window = widen_to_line_end(data, window.clone());
                 }
             }
         }
@@ -251,7 +251,6 @@ impl Engine {
         out: &mut Vec<Match>,
     ) {
         let rule = &self.rules[rule_idx];
-        let haystack = &data[window.clone()];
         // A regex that does not compile was reported by `rules check`; it finds nothing.
         let Ok(compiled) = rule.compiled() else {
             return;
@@ -262,21 +261,20 @@ impl Engine {
                 compiled.regex.create_captures(),
             )
         });
-        let mut input = Input::new(haystack);
+        // The window is a span of the whole blob, not a slice of it, so that `^`, `$` and
+        // `\b` at its edges see the real neighbouring bytes.
+        let mut input = Input::new(data).span(window.clone());
         loop {
             compiled.regex.search_captures_with(cache, &input, caps);
             let Some(whole) = caps.get_match() else {
                 break;
             };
             if let Some(secret) = caps.get_group(compiled.secret_group) {
-                let bytes = &haystack[secret.range()];
+                let bytes = &data[secret.range()];
                 if let Some((confidence, entropy)) = self.judge(rule, bytes) {
                     let (span, decoded) = match origin {
                         Some((range, chain)) => (range.clone(), chain.to_vec()),
-                        None => (
-                            window.start + secret.start..window.start + secret.end,
-                            Vec::new(),
-                        ),
+                        None => (secret.range(), Vec::new()),
                     };
                     out.push(Match {
                         rule: rule_idx,
@@ -293,7 +291,7 @@ impl Engine {
             } else {
                 whole.end()
             };
-            if next > haystack.len() {
+            if next > window.end {
                 break;
             }
             input.set_start(next);
@@ -353,13 +351,14 @@ impl Engine {
     }
 }
 
-/// Widen a window to whole lines, within `MAX_LINE_WIDEN` bytes either way.
-fn widen_to_lines(data: &[u8], window: Range<usize>) -> Range<usize> {
-    let floor = window.start.saturating_sub(MAX_LINE_WIDEN);
-    let start = memchr::memrchr(b'\n', &data[floor..window.start]).map_or(floor, |p| floor + p + 1);
+/// Extend a window to the end of its last line, within `MAX_LINE_WIDEN` bytes: a regex
+/// anchored at `$` must see the line end. The start needs no widening, since `^` sees the
+/// byte before the window.
+fn widen_to_line_end(data: &[u8], window: Range<usize>) -> Range<usize> {
     let ceil = (window.end + MAX_LINE_WIDEN).min(data.len());
-    let end = memchr::memchr(b'\n', &data[window.end..ceil]).map_or(ceil, |p| window.end + p);
-    start..end
+    // The newline itself is included: a pattern may end in `[^...]` rather than `$`.
+    let end = memchr::memchr(b'\n', &data[window.end..ceil]).map_or(ceil, |p| window.end + p + 1);
+    window.start..end
 }
 
 fn merge_windows(windows: &mut Vec<Range<usize>>) {

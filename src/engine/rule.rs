@@ -21,6 +21,10 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
 /// has no maximum length.
 pub const DEFAULT_WINDOW: usize = 512;
 
+/// The most a window derived from a regex's maximum length may reach; a rule that needs
+/// more says so with `window`.
+pub const MAX_DERIVED_WINDOW: usize = 16 * 1024;
+
 /// One rule as written in a rule file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -112,9 +116,9 @@ pub struct Rule {
     pub allow: Vec<Regex>,
     /// Bytes searched either side of a keyword hit.
     window: usize,
-    /// The regex anchors to line or text boundaries, so windows must start and end
-    /// there too.
-    line_anchored: bool,
+    /// The regex anchors to line ends or has no maximum length: windows then run to the
+    /// end of their line.
+    to_line_end: bool,
 }
 
 /// The rule's regex and the index of its `secret` group. A `meta::Regex` rather than
@@ -135,8 +139,8 @@ impl Rule {
         self.window
     }
 
-    pub fn line_anchored(&self) -> bool {
-        self.line_anchored
+    pub fn to_line_end(&self) -> bool {
+        self.to_line_end
     }
 
     /// The compiled regex, compiling it on first use.
@@ -197,12 +201,11 @@ impl Rule {
         }
         // A keyword is part of the match, so a match of bounded length lies within that
         // length of the hit; only unbounded regexes need the default reach.
-        let window = spec.window.unwrap_or_else(|| {
-            hir.properties()
-                .maximum_len()
-                .map_or(DEFAULT_WINDOW, |max| max.min(DEFAULT_WINDOW))
-        });
-        let line_anchored = hir.properties().look_set().contains_anchor();
+        let max_len = hir.properties().maximum_len();
+        let window = spec
+            .window
+            .unwrap_or_else(|| max_len.map_or(DEFAULT_WINDOW, |max| max.min(MAX_DERIVED_WINDOW)));
+        let to_line_end = max_len.is_none() || hir.properties().look_set().contains_anchor();
         let allow = spec
             .allow
             .iter()
@@ -214,7 +217,7 @@ impl Rule {
             compiled: std::sync::OnceLock::new(),
             allow,
             window,
-            line_anchored,
+            to_line_end,
         })
     }
 }
