@@ -185,3 +185,40 @@ fn min_confidence_drops_weaker_matches() {
         .matches
         .is_empty());
 }
+
+#[test]
+fn line_anchor_does_not_match_at_a_window_edge_inside_a_line() {
+    let yaml = r"rules:
+- id: t.anchored
+  name: anchored
+  keywords: [apikey]
+  regex: '(?m)^apikey=(?P<secret>[a-z0-9]{12})$'
+  window: 4
+  confidence: low
+";
+    let rules = compile_rule_file(yaml, &RuleOrigin::File("t.yaml".into())).unwrap();
+    let e = Engine::new(rules, EngineOptions::default()).unwrap();
+    let mut s = Scratch::default();
+    let mid_line = format!("{}apikey=k2j4h5g6f7d8\n", "x".repeat(40));
+    assert!(e.scan(mid_line.as_bytes(), &mut s).matches.is_empty());
+    let own_line = format!("{}\napikey=k2j4h5g6f7d8\n", "x".repeat(40));
+    assert_eq!(e.scan(own_line.as_bytes(), &mut s).matches.len(), 1);
+}
+
+#[test]
+fn a_token_longer_than_the_default_window_is_found_whole() {
+    let yaml = r"rules:
+- id: t.long
+  name: long token
+  keywords: [lt_]
+  regex: '\b(?P<secret>lt_[A-Za-z0-9]{1000,3000})\b'
+  confidence: low
+";
+    let rules = compile_rule_file(yaml, &RuleOrigin::File("t.yaml".into())).unwrap();
+    let e = Engine::new(rules, EngineOptions::default()).unwrap();
+    let body: String = (0..2000).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let data = format!("TOKEN=lt_{body} next");
+    let found = e.scan(data.as_bytes(), &mut Scratch::default()).matches;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].secret.len(), 2003);
+}
