@@ -9,4 +9,5 @@ pub mod engine;
 pub mod finding;
 pub mod report;
 pub mod scan;
+pub mod snippet;
 pub mod source;

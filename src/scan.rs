@@ -12,10 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{
-    line_bounds, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch, ScratchPool,
-};
+use crate::engine::{BlobMatches, Engine, EngineOptions, RuleSelection, Scratch, ScratchPool};
 use crate::finding::{fingerprint, redact, Confidence, Finding};
+use crate::snippet;
 use crate::source::dir::{self, FileContent, WalkEvent, WalkOptions};
 use crate::source::{Blob, Provenance};
 
@@ -23,8 +22,6 @@ use crate::source::{Blob, Provenance};
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 /// Paths in flight between the walker and the workers.
 const WALK_CHANNEL_BOUND: usize = 4096;
-/// Characters of context kept either side of a secret in a snippet.
-const SNIPPET_CONTEXT: usize = 60;
 
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
@@ -59,6 +56,8 @@ pub struct Skipped {
     pub binary: u64,
     pub too_large: u64,
     pub symlink: u64,
+    /// FIFOs, sockets and devices.
+    pub special: u64,
     pub unreadable: u64,
 }
 
@@ -97,6 +96,7 @@ struct Counters {
     binary: AtomicU64,
     too_large: AtomicU64,
     symlink: AtomicU64,
+    special: AtomicU64,
     unreadable: AtomicU64,
     warnings: AtomicU64,
 }
@@ -123,11 +123,13 @@ impl Diagnostics {
     }
 
     fn warn(&self, message: &str) {
+        let message = snippet::escaped(message);
         self.progress
             .suspend(|| eprintln!("tollgate: warning: {message}"));
     }
 
     fn note(&self, message: &str) {
+        let message = snippet::escaped(message);
         if self.verbose {
             self.progress.suspend(|| eprintln!("tollgate: {message}"));
         }
@@ -216,6 +218,20 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                     path.display()
                 ));
             }
+            WalkEvent::Special(path) => {
+                counters.special.fetch_add(1, Ordering::Relaxed);
+                let message = format!(
+                    "skipped {}: not a regular file (FIFO, socket or device)",
+                    path.display()
+                );
+                // A path the user named is worth a warning; one found inside a tree, a note.
+                if roots.contains(&path) {
+                    counters.warnings.fetch_add(1, Ordering::Relaxed);
+                    diag.warn(&message);
+                } else {
+                    diag.note(&message);
+                }
+            }
             WalkEvent::Error(message) => {
                 counters.unreadable.fetch_add(1, Ordering::Relaxed);
                 counters.warnings.fetch_add(1, Ordering::Relaxed);
@@ -266,6 +282,7 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
             binary: get(&c.binary),
             too_large: get(&c.too_large),
             symlink: get(&c.symlink),
+            special: get(&c.special),
             unreadable: get(&c.unreadable),
         },
         warnings: get(&c.warnings),
@@ -286,117 +303,50 @@ pub fn scan_blob(
         matches,
         suppressed_inline,
     } = engine.scan(&blob.bytes, scratch);
+    let data = &blob.bytes;
+    let mut offsets: Vec<usize> = matches
+        .iter()
+        .flat_map(|m| [m.span.start, m.span.end])
+        .collect();
+    let positions = snippet::Positions::new(data, &mut offsets);
     let findings = matches
         .iter()
-        .map(|m| to_finding(engine, blob, m, &matches, redact_secrets))
+        .map(|m| {
+            let rule = &engine.rules()[m.rule];
+            let (line, column) = positions.of(m.span.start);
+            let (end_line, end_column) = positions.of(m.span.end);
+            let secret = String::from_utf8_lossy(&m.secret).into_owned();
+            Finding {
+                rule_id: rule.spec.id.clone(),
+                rule_name: rule.spec.name.clone(),
+                description: rule.spec.description.as_ref().map(|d| d.trim().to_string()),
+                confidence: m.confidence,
+                path: blob.provenance.path.clone(),
+                line,
+                column,
+                end_line,
+                end_column,
+                secret: if redact_secrets {
+                    redact(&secret)
+                } else {
+                    secret
+                },
+                redacted: redact_secrets,
+                entropy: (m.entropy * 1000.0).round() / 1000.0,
+                fingerprint: fingerprint(&rule.spec.id, &m.secret, &blob.provenance.rel_path),
+                decoded: m.decoded.iter().map(|d| d.name().to_string()).collect(),
+                snippet: snippet::snippet(data, m, &matches, redact_secrets),
+                git: blob.provenance.git.clone(),
+                k8s: None,
+            }
+        })
         .collect();
     (findings, suppressed_inline as u64)
-}
-
-fn to_finding(
-    engine: &Engine,
-    blob: &Blob,
-    m: &Match,
-    all: &[Match],
-    redact_secrets: bool,
-) -> Finding {
-    let rule = &engine.rules()[m.rule];
-    let data = &blob.bytes;
-    let (line, column) = line_column(data, m.span.start);
-    let (end_line, end_column) = line_column(data, m.span.end);
-    let secret = String::from_utf8_lossy(&m.secret).into_owned();
-    Finding {
-        rule_id: rule.spec.id.clone(),
-        rule_name: rule.spec.name.clone(),
-        description: rule.spec.description.as_ref().map(|d| d.trim().to_string()),
-        confidence: m.confidence,
-        path: blob.provenance.path.clone(),
-        line,
-        column,
-        end_line,
-        end_column,
-        secret: if redact_secrets {
-            redact(&secret)
-        } else {
-            secret
-        },
-        redacted: redact_secrets,
-        entropy: (m.entropy * 1000.0).round() / 1000.0,
-        fingerprint: fingerprint(&rule.spec.id, &m.secret, &blob.provenance.rel_path),
-        decoded: m.decoded.iter().map(|d| d.name().to_string()).collect(),
-        snippet: snippet(data, m, all, redact_secrets),
-        git: blob.provenance.git.clone(),
-        k8s: None,
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(data: &[u8], offset: usize) -> (usize, usize) {
-    let offset = offset.min(data.len());
-    let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |p| p + 1);
-    let line = memchr::memchr_iter(b'\n', &data[..line_start]).count() + 1;
-    let column = String::from_utf8_lossy(&data[line_start..offset])
-        .chars()
-        .count()
-        + 1;
-    (line, column)
-}
-
-/// The first line of the match, shortened around the secret. Every match on that line is
-/// masked when redacting, so one finding's snippet never shows another's secret.
-fn snippet(data: &[u8], m: &Match, all: &[Match], redact_secrets: bool) -> String {
-    let line = line_bounds(data, m.span.start..m.span.start);
-    let mut masked: Vec<(usize, usize)> = all
-        .iter()
-        .filter(|o| o.span.start < line.end && o.span.end > line.start)
-        .map(|o| (o.span.start.max(line.start), o.span.end.min(line.end)))
-        .collect();
-    masked.sort_unstable();
-    let mut out = String::new();
-    let mut pos = line.start;
-    let mut secret_at = None;
-    for (start, end) in masked {
-        if start < pos {
-            continue;
-        }
-        out.push_str(&String::from_utf8_lossy(&data[pos..start]));
-        if start == m.span.start.max(line.start) {
-            secret_at = Some(out.chars().count());
-        }
-        let text = String::from_utf8_lossy(&data[start..end]);
-        out.push_str(&if redact_secrets {
-            redact(&text)
-        } else {
-            text.into_owned()
-        });
-        pos = end;
-    }
-    out.push_str(&String::from_utf8_lossy(&data[pos..line.end]));
-    let chars: Vec<char> = out.trim_end_matches('\r').chars().collect();
-    let at = secret_at.unwrap_or(0);
-    let from = at.saturating_sub(SNIPPET_CONTEXT);
-    let to = (at + SNIPPET_CONTEXT * 2).min(chars.len());
-    let mut s: String = chars[from..to].iter().collect();
-    if from > 0 {
-        s.insert(0, '…');
-    }
-    if to < chars.len() {
-        s.push('…');
-    }
-    s.trim().to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_column_counts_characters() {
-        let data = "ab\ncdé f\n".as_bytes();
-        assert_eq!(line_column(data, 0), (1, 1));
-        assert_eq!(line_column(data, 3), (2, 1));
-        assert_eq!(line_column(data, 8), (2, 5));
-    }
 
     fn blob(text: &str) -> Blob {
         Blob {

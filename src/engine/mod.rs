@@ -50,6 +50,9 @@ impl Default for EngineOptions {
 pub struct Match {
     pub rule: usize,
     pub span: Range<usize>,
+    /// Where the secret sits in the text it was found in: equal to `span` for a direct
+    /// hit, an offset into the decoded text for a decoded one.
+    pub inner: Range<usize>,
     pub secret: Vec<u8>,
     pub confidence: Confidence,
     pub entropy: f64,
@@ -279,6 +282,7 @@ impl Engine {
                     out.push(Match {
                         rule: rule_idx,
                         span,
+                        inner: secret.range(),
                         secret: bytes.to_vec(),
                         confidence,
                         entropy,
@@ -324,30 +328,54 @@ impl Engine {
     }
 
     /// One secret, one finding: a generic rule yields to a specific rule on the same
-    /// text, a decoded match yields to a direct match of the same rule, and the same
-    /// rule never reports the same span twice.
+    /// text, a decoded match yields to a direct match of the same rule, and of several
+    /// matches of the very same text the most confident stays. Overlaps are found with a
+    /// sweep over matches sorted by start, so a blob with thousands of findings costs
+    /// no more than it should.
     fn drop_overlaps(&self, mut matches: Vec<Match>) -> Vec<Match> {
-        let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
-        let keep: Vec<bool> = matches
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let generic = self.rules[m.rule].spec.generic;
-                !matches.iter().enumerate().any(|(j, o)| {
-                    if i == j || !overlaps(&m.span, &o.span) {
-                        return false;
-                    }
-                    let o_generic = self.rules[o.rule].spec.generic;
-                    (generic && !o_generic)
-                        || (m.rule == o.rule && !m.decoded.is_empty() && o.decoded.is_empty())
-                        || (m.rule == o.rule && m.decoded == o.decoded && m.span == o.span && j < i)
-                        || (generic && o_generic && m.span == o.span && j < i)
-                })
-            })
-            .collect();
-        let mut keep = keep.into_iter();
-        matches.retain(|_| keep.next().unwrap_or(false));
+        matches.sort_by_key(|m| (m.span.start, m.inner.start, m.rule));
+        let mut drop = vec![false; matches.len()];
+        let mut active: Vec<usize> = Vec::new();
+        for i in 0..matches.len() {
+            active.retain(|&j| matches[j].span.end > matches[i].span.start);
+            for &j in &active {
+                match self.yields(&matches[i], &matches[j]) {
+                    Some(true) => drop[i] = true,
+                    Some(false) => drop[j] = true,
+                    None => {}
+                }
+            }
+            active.push(i);
+        }
+        let mut keep = drop.into_iter().map(|d| !d);
+        matches.retain(|_| keep.next().unwrap_or(true));
         matches
+    }
+
+    /// For two matches whose reported spans overlap: `Some(true)` when `a` should give
+    /// way to `b`, `Some(false)` when `b` should give way to `a`, `None` when both stay.
+    fn yields(&self, a: &Match, b: &Match) -> Option<bool> {
+        let same_layer = a.decoded == b.decoded;
+        if same_layer && !(a.inner.start < b.inner.end && b.inner.start < a.inner.end) {
+            return None;
+        }
+        let (ga, gb) = (
+            self.rules[a.rule].spec.generic,
+            self.rules[b.rule].spec.generic,
+        );
+        if ga != gb {
+            return Some(ga);
+        }
+        if a.rule == b.rule && !same_layer {
+            // The direct match stays.
+            return Some(!a.decoded.is_empty());
+        }
+        if same_layer && a.inner == b.inner && (a.rule == b.rule || a.span == b.span) {
+            return Some(
+                a.confidence < b.confidence || (a.confidence == b.confidence && a.rule > b.rule),
+            );
+        }
+        None
     }
 }
 

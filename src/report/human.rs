@@ -8,6 +8,7 @@ use termcolor::{Color, ColorSpec, WriteColor};
 use super::Report;
 use crate::finding::{Confidence, Finding};
 use crate::scan::Summary;
+use crate::snippet::escaped;
 
 pub struct HumanReport;
 
@@ -33,12 +34,17 @@ impl Report for HumanReport {
                     writeln!(out)?;
                 }
                 out.set_color(ColorSpec::new().set_fg(Some(Color::Magenta)).set_bold(true))?;
-                writeln!(out, "{}", f.path)?;
+                writeln!(out, "{}", escaped(&f.path))?;
                 out.reset()?;
                 current = Some(&f.path);
             }
             let location = match &f.git {
-                Some(g) => format!("{}:{}:{}", short_commit(&g.commit), f.path, f.line),
+                Some(g) => format!(
+                    "{}:{}:{}",
+                    short_commit(&g.commit),
+                    escaped(&f.path),
+                    f.line
+                ),
                 None => format!("{}:{}", f.line, f.column),
             };
             out.set_color(ColorSpec::new().set_fg(Some(Color::Green)))?;
@@ -71,7 +77,11 @@ impl Report for HumanReport {
                 writeln!(
                     out,
                     "    commit {} by {} <{}> on {}: {}",
-                    g.commit, g.author_name, g.author_email, g.date, g.summary
+                    g.commit,
+                    escaped(&g.author_name),
+                    escaped(&g.author_email),
+                    g.date,
+                    escaped(&g.summary)
                 )?;
             }
         }
@@ -93,6 +103,7 @@ pub fn write_summary(s: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
         (s.skipped.binary, "binary"),
         (s.skipped.too_large, "too large"),
         (s.skipped.symlink, "symlink"),
+        (s.skipped.special, "special"),
         (s.skipped.unreadable, "unreadable"),
     ] {
         if n > 0 {

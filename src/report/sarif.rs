@@ -25,7 +25,6 @@ fn level(c: Confidence) -> &'static str {
 
 /// A relative path as a URI reference: `/`-separated, reserved bytes percent-encoded.
 fn artifact_uri(path: &str) -> String {
-    let path = path.replace('\\', "/");
     let absolute = path.starts_with('/');
     let mut out = String::from(if absolute { "file://" } else { "" });
     for b in path.bytes() {
@@ -123,6 +122,6 @@ mod tests {
         assert_eq!(artifact_uri("a/b c.yaml"), "a/b%20c.yaml");
         assert_eq!(artifact_uri("./x/y"), "x/y");
         assert_eq!(artifact_uri("/abs/p"), "file:///abs/p");
-        assert_eq!(artifact_uri("dir\\win.txt"), "dir/win.txt");
+        assert_eq!(artifact_uri("back\\slash.env"), "back%5Cslash.env");
     }
 }

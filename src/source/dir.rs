@@ -21,6 +21,8 @@ pub struct DirEntry {
 pub enum WalkEvent {
     File(DirEntry),
     Symlink(PathBuf),
+    /// A FIFO, socket or device: reading it could block or never end.
+    Special(PathBuf),
     Error(String),
 }
 
@@ -33,18 +35,36 @@ pub struct WalkOptions {
 /// hangs up.
 pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &Sender<WalkEvent>) {
     for root in roots {
+        // A path the user names is followed even when it is a link (a dotfile manager's
+        // `~/.aws/credentials`); links found inside it are followed only when asked.
         let walker = WalkDir::new(root)
             .follow_links(options.follow_symlinks)
+            .follow_root_links(true)
             .into_iter()
-            .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == ".git"));
+            .filter_entry(|e| {
+                !(e.file_type().is_dir() && (e.file_name() == ".git" || is_virtual_fs(e.path())))
+            });
         for entry in walker {
             let event = match entry {
                 Ok(e) if e.file_type().is_file() => WalkEvent::File(DirEntry {
                     path: e.into_path(),
                     root: root.clone(),
                 }),
-                Ok(e) if e.path_is_symlink() => WalkEvent::Symlink(e.into_path()),
-                Ok(_) => continue,
+                Ok(e) if e.depth() == 0 && e.path_is_symlink() => match std::fs::metadata(e.path())
+                {
+                    Ok(m) if m.is_file() => WalkEvent::File(DirEntry {
+                        path: e.into_path(),
+                        root: root.clone(),
+                    }),
+                    Ok(m) if m.is_dir() => continue,
+                    Ok(_) => WalkEvent::Special(e.into_path()),
+                    Err(err) => WalkEvent::Error(format!("{}: {err}", e.path().display())),
+                },
+                Ok(e) if e.path_is_symlink() && !e.file_type().is_dir() => {
+                    WalkEvent::Symlink(e.into_path())
+                }
+                Ok(e) if e.file_type().is_dir() => continue,
+                Ok(e) => WalkEvent::Special(e.into_path()),
                 Err(err) => WalkEvent::Error(walk_error_message(&err)),
             };
             if tx.send(event).is_err() {
@@ -52,6 +72,12 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &Sender<WalkEvent>) {
             }
         }
     }
+}
+
+/// Kernel file systems hold no repository content, and some of their files block
+/// forever when read (`/proc/kmsg`). They are skipped when a walk reaches them.
+fn is_virtual_fs(path: &Path) -> bool {
+    [Path::new("/proc"), Path::new("/sys"), Path::new("/dev")].contains(&path)
 }
 
 fn walk_error_message(err: &walkdir::Error) -> String {
@@ -80,6 +106,10 @@ pub fn read_file(path: &Path, max_size: u64) -> std::io::Result<FileContent> {
     let len = file.metadata()?.len();
     if len > max_size {
         return Ok(FileContent::TooLarge(len));
+    }
+    // An empty file needs no read; a kernel file that claims to be empty may block.
+    if len == 0 {
+        return Ok(FileContent::Text(Vec::new()));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     // The file may grow while we read it: never take more than the limit.
@@ -159,6 +189,38 @@ mod tests {
                 .filter(|e| matches!(e, WalkEvent::File(_)))
                 .count(),
             2
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_reported_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let events = collect(dir.path(), false);
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, WalkEvent::Special(p) if p.ends_with("pipe"))));
+        let root = collect(&fifo, false);
+        assert!(matches!(root.as_slice(), [WalkEvent::Special(_)]));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_root_that_is_a_link_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real.env"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real.env"), dir.path().join("link.env"))
+            .unwrap();
+        let events = collect(&dir.path().join("link.env"), false);
+        assert!(
+            matches!(events.as_slice(), [WalkEvent::File(_)]),
+            "{events:?}"
         );
     }
 

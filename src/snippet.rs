@@ -1,0 +1,199 @@
+//! Where a finding sits (line and column) and the masked line shown with it.
+//!
+//! Both are computed for every finding of a blob, which may hold thousands on one
+//! minified line, so neither may rescan the blob per finding: positions come from one
+//! sweep over the sorted offsets, and a snippet only looks at a bounded region.
+
+use std::ops::Range;
+
+use crate::engine::filters::shannon_entropy;
+use crate::engine::Match;
+use crate::finding::redact;
+
+/// Bytes of context kept either side of a secret.
+const CONTEXT: usize = 120;
+
+/// 1-based line and column (in characters) of byte offsets, computed in one pass.
+pub struct Positions {
+    offsets: Vec<usize>,
+    positions: Vec<(usize, usize)>,
+}
+
+impl Positions {
+    pub fn new(data: &[u8], offsets: &mut Vec<usize>) -> Positions {
+        offsets.sort_unstable();
+        offsets.dedup();
+        let mut positions = Vec::with_capacity(offsets.len());
+        let (mut line, mut line_start, mut pos, mut column) = (1, 0, 0, 1);
+        for &offset in offsets.iter() {
+            let offset = offset.min(data.len());
+            let newlines = memchr::memchr_iter(b'\n', &data[pos..offset]).count();
+            if newlines > 0 {
+                line += newlines;
+                line_start =
+                    memchr::memrchr(b'\n', &data[pos..offset]).map_or(pos, |p| pos + p + 1);
+                column = 1;
+                pos = line_start;
+            }
+            column += char_count(&data[pos..offset]);
+            pos = offset;
+            positions.push((line, column));
+        }
+        let _ = line_start;
+        Positions {
+            offsets: std::mem::take(offsets),
+            positions,
+        }
+    }
+
+    pub fn of(&self, offset: usize) -> (usize, usize) {
+        let i = self.offsets.partition_point(|&o| o < offset);
+        self.positions.get(i).copied().unwrap_or((1, 1))
+    }
+}
+
+/// Characters in UTF-8 text; bytes of invalid sequences count one each.
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+/// The line of a match, at most `CONTEXT` bytes either side, with control characters
+/// escaped. When redacting, every secret in view is masked: every match on the region,
+/// every other occurrence of their text, and every other value that looks like a
+/// credential, so that a snippet never shows what a filter or a disabled rule let pass.
+pub fn snippet(data: &[u8], m: &Match, all: &[Match], redact_secrets: bool) -> String {
+    let start = m.span.start.min(data.len());
+    let floor = start.saturating_sub(CONTEXT);
+    let from = memchr::memrchr(b'\n', &data[floor..start]).map_or(floor, |p| floor + p + 1);
+    let ceil = (start.max(m.span.end.min(start + CONTEXT)) + CONTEXT).min(data.len());
+    let to = memchr::memchr(b'\n', &data[start..ceil]).map_or(ceil, |p| start + p);
+    let region = from..to;
+
+    let mut masks: Vec<Range<usize>> = Vec::new();
+    if redact_secrets {
+        let first = all.partition_point(|o| o.span.start + (64 << 10) < region.start);
+        for o in &all[first..] {
+            if o.span.start >= region.end {
+                break;
+            }
+            if o.span.end > region.start {
+                masks.push(o.span.start.max(region.start)..o.span.end.min(region.end));
+                if o.secret.len() >= 6 {
+                    let hay = &data[region.clone()];
+                    for at in memchr::memmem::find_iter(hay, &o.secret) {
+                        masks.push(region.start + at..region.start + at + o.secret.len());
+                    }
+                }
+            }
+        }
+        masks.extend(credential_like_tokens(data, region.clone()));
+        masks.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    }
+
+    let mut out = String::new();
+    if from > 0 && data[from - 1] != b'\n' {
+        out.push('…');
+    }
+    let mut pos = region.start;
+    for mask in masks {
+        if mask.start < pos {
+            if mask.end > pos {
+                pos = mask.end;
+            }
+            continue;
+        }
+        push_escaped(&mut out, &data[pos..mask.start]);
+        push_escaped(
+            &mut out,
+            redact(&String::from_utf8_lossy(&data[mask.clone()])).as_bytes(),
+        );
+        pos = mask.end;
+    }
+    push_escaped(&mut out, &data[pos.min(region.end)..region.end]);
+    if to < data.len() && data[to] != b'\n' {
+        out.push('…');
+    }
+    out.trim().to_string()
+}
+
+/// Values on the line that look like credentials: eight or more characters between
+/// delimiters, mixing letters with digits or symbols, with some entropy.
+fn credential_like_tokens(data: &[u8], region: Range<usize>) -> Vec<Range<usize>> {
+    let is_delimiter = |b: u8| b.is_ascii_whitespace() || b"\"'`=:,;(){}[]<>".contains(&b);
+    let mut out = Vec::new();
+    let mut i = region.start;
+    while i < region.end {
+        if is_delimiter(data[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < region.end && !is_delimiter(data[i]) {
+            i += 1;
+        }
+        let token = &data[start..i];
+        let letters = token.iter().any(u8::is_ascii_alphabetic);
+        let digits = token.iter().any(u8::is_ascii_digit);
+        let symbols = token.iter().any(|b| b"!@#$%^&*+?~|".contains(b));
+        if token.len() >= 8 && letters && (digits || symbols) && shannon_entropy(token) >= 3.0 {
+            out.push(start..i);
+        }
+    }
+    out
+}
+
+/// Text as a terminal may safely show it: control characters (escape sequences, carriage
+/// returns, C1 controls) are written as `\u{..}` escapes.
+pub fn push_escaped(out: &mut String, bytes: &[u8]) {
+    for c in String::from_utf8_lossy(bytes).chars() {
+        if c.is_control() && c != '\t' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// A path or other text made safe to print on a terminal.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::new();
+    push_escaped(&mut out, text.as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let data = "ab\ncdé f\n".as_bytes();
+        let p = Positions::new(data, &mut vec![8, 0, 3]);
+        assert_eq!(p.of(0), (1, 1));
+        assert_eq!(p.of(3), (2, 1));
+        assert_eq!(p.of(8), (2, 5));
+    }
+
+    #[test]
+    fn many_offsets_on_one_long_line_are_cheap_and_right() {
+        let data = "x".repeat(1_000_000);
+        let mut offsets: Vec<usize> = (0..1_000_000).step_by(500).collect();
+        let p = Positions::new(data.as_bytes(), &mut offsets);
+        assert_eq!(p.of(999_500), (1, 999_501));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escaped("a\u{1b}[2Kb\r"), "a\\u{1b}[2Kb\\u{d}");
+    }
+
+    #[test]
+    fn credential_like_values_are_masked_even_without_a_match() {
+        let data = b"export DB_PASSWORD='Tr0ub4dor3x9Qz'; mysql -u root -pHq7vRt2Lm9z --host db";
+        let tokens = credential_like_tokens(data, 0..data.len());
+        let texts: Vec<&[u8]> = tokens.iter().map(|r| &data[r.clone()]).collect();
+        assert!(texts.contains(&&b"Tr0ub4dor3x9Qz"[..]), "{texts:?}");
+        assert!(texts.contains(&&b"-pHq7vRt2Lm9z"[..]), "{texts:?}");
+        assert!(!texts.contains(&&b"DB_PASSWORD"[..]));
+    }
+}
