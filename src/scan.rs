@@ -77,6 +77,8 @@ pub struct Summary {
     pub suppressed_inline: u64,
     pub skipped: Skipped,
     pub warnings: u64,
+    /// Paths named on the command line that could not be scanned at all.
+    pub roots_unscanned: u64,
     pub rules: usize,
     pub duration_ms: u64,
 }
@@ -99,6 +101,7 @@ struct Counters {
     special: AtomicU64,
     unreadable: AtomicU64,
     warnings: AtomicU64,
+    roots_unscanned: AtomicU64,
 }
 
 /// Warnings and `-v` notes go to stderr, around the progress bar.
@@ -227,6 +230,7 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                 // A path the user named is worth a warning; one found inside a tree, a note.
                 if roots.contains(&path) {
                     counters.warnings.fetch_add(1, Ordering::Relaxed);
+                    counters.roots_unscanned.fetch_add(1, Ordering::Relaxed);
                     diag.warn(&message);
                 } else {
                     diag.note(&message);
@@ -242,6 +246,10 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
     diag.progress.finish_and_clear();
     let mut findings = findings.into_inner().expect("findings lock");
     sort_findings(&mut findings);
+    // Overlapping roots (`dir . .`, `dir a a/b`) reach the same file twice.
+    findings.dedup_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id) == (&b.path, b.line, b.column, &b.rule_id)
+    });
     let summary = summarize(
         &counters,
         &findings,
@@ -286,6 +294,7 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
             unreadable: get(&c.unreadable),
         },
         warnings: get(&c.warnings),
+        roots_unscanned: get(&c.roots_unscanned),
         rules,
         duration_ms: elapsed.as_millis() as u64,
     }

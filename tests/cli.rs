@@ -425,3 +425,88 @@ fn broken_pipe_is_not_an_error() {
         "{status:?} {err}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_named_fifo_is_not_read_and_the_scan_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let out = tollgate()
+        .args(["dir", "--format", "json"])
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a path that could not be scanned is not clean"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+}
+
+#[test]
+fn regression_snippet_masks_values_no_rule_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cfg.sh");
+    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
+    let token = env
+        .lines()
+        .find_map(|l| l.strip_prefix("GITHUB_TOKEN="))
+        .unwrap();
+    std::fs::write(
+        &file,
+        format!("export GH={token}; mysql -u root -pHq7vRt2Lm9zXw --host db\n"),
+    )
+    .unwrap();
+    for extra in [
+        &[][..],
+        &["--min-confidence", "high"][..],
+        &["--only-rule", "github.pat-classic"][..],
+    ] {
+        let mut args = vec!["dir", "--format", "json"];
+        args.extend_from_slice(extra);
+        let path = file.display().to_string();
+        args.push(&path);
+        let out = run(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("Hq7vRt2Lm9zXw"), "{extra:?}: {text}");
+        assert!(!text.contains(&token[4..]), "{extra:?}");
+    }
+}
+
+#[test]
+fn regression_control_characters_in_files_are_escaped_in_human_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
+    let token = env
+        .lines()
+        .find_map(|l| l.strip_prefix("GITHUB_TOKEN="))
+        .unwrap();
+    std::fs::write(
+        dir.path().join("x.env"),
+        format!("T={token} # \u{1b}[3A\u{1b}[J0 findings\n"),
+    )
+    .unwrap();
+    let out = tollgate()
+        .args(["dir", "--color", "never"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "raw escape reached the terminal"
+    );
+}
+
+#[test]
+fn thread_count_is_bounded() {
+    let out = run(&["dir", "-j", "100000", &fixture("clean")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--threads must be between"));
+}

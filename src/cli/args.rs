@@ -10,7 +10,7 @@ use crate::finding::Confidence;
 #[command(
     name = "tollgate",
     version,
-    about = "Find credentials in Git repositories and directories, with Kubernetes context",
+    about = "Find credentials (tokens, keys, passwords) before they reach a repository or a cluster",
     after_help = "Exit codes: 0 nothing found, 1 findings (see --exit-code), 2 error."
 )]
 pub struct Cli {
@@ -137,14 +137,16 @@ pub enum RulesCommand {
     },
 }
 
-/// `123`, `64K`, `10M`, `1G` (powers of 1024).
+/// `123`, `64K`, `10M`, `10MB`, `10MiB`, `1G` (all powers of 1024).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
-    let (digits, mult) = match s.char_indices().last() {
-        Some((i, c)) if c.eq_ignore_ascii_case(&'k') => (&s[..i], 1u64 << 10),
-        Some((i, c)) if c.eq_ignore_ascii_case(&'m') => (&s[..i], 1 << 20),
-        Some((i, c)) if c.eq_ignore_ascii_case(&'g') => (&s[..i], 1 << 30),
-        _ => (s, 1),
+    let lower = s.to_ascii_lowercase();
+    let number = lower.trim_end_matches("ib").trim_end_matches('b');
+    let (digits, mult) = match number.char_indices().last() {
+        Some((i, 'k')) => (&number[..i], 1u64 << 10),
+        Some((i, 'm')) => (&number[..i], 1 << 20),
+        Some((i, 'g')) => (&number[..i], 1 << 30),
+        _ => (number, 1),
     };
     digits
         .parse::<u64>()
@@ -162,6 +164,9 @@ mod tests {
         assert_eq!(parse_size("10"), Ok(10));
         assert_eq!(parse_size("64K"), Ok(65536));
         assert_eq!(parse_size("10m"), Ok(10 << 20));
+        assert_eq!(parse_size("10MB"), Ok(10 << 20));
+        assert_eq!(parse_size("64KiB"), Ok(65536));
+        assert_eq!(parse_size("512b"), Ok(512));
         assert!(parse_size("ten").is_err());
         assert!(parse_size("").is_err());
     }

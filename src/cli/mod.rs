@@ -73,51 +73,72 @@ fn scan_config(args: &DirArgs) -> ScanConfig {
 fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
     let config = scan_config(&args);
     if let Some(n) = args.scan.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
+        anyhow::ensure!(
+            (1..=MAX_THREADS).contains(&n),
+            "--threads must be between 1 and {MAX_THREADS}"
+        );
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()
             .context("cannot start the worker threads")?;
     }
+    // Open the report file first: a typo in `-o` should not cost a whole scan.
+    let sink = open_output(&args.output)?;
     let outcome = scan::scan_dirs(&config, &args.paths)?;
-    write_report(&outcome, &args.output)?;
-    Ok(if outcome.findings.is_empty() {
-        0
-    } else {
+    write_report(&outcome, &args.output, sink)?;
+    Ok(if !outcome.findings.is_empty() {
         args.output.exit_code
+    } else if outcome.summary.roots_unscanned > 0 {
+        // A path the user named could not be scanned at all: nothing found is not clean.
+        2
+    } else {
+        0
     })
 }
 
-fn write_report(outcome: &ScanOutcome, args: &OutputArgs) -> anyhow::Result<()> {
-    let format = match args.format {
-        FormatArg::Human => Format::Human,
-        FormatArg::Json => Format::Json,
-        FormatArg::Jsonl => Format::Jsonl,
-        FormatArg::Sarif => Format::Sarif,
-    };
-    let report = format.report();
-    let mut out: Box<dyn WriteColor> = match &args.output {
+/// More worker threads than this only cost memory.
+const MAX_THREADS: usize = 256;
+
+fn open_output(args: &OutputArgs) -> anyhow::Result<Box<dyn WriteColor>> {
+    Ok(match &args.output {
         Some(path) => {
             let file =
                 File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
             Box::new(NoColor::new(io::BufWriter::new(file)))
         }
         None => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             let choice = match args.color {
                 ColorArg::Always => ColorChoice::Always,
                 ColorArg::Never => ColorChoice::Never,
-                ColorArg::Auto
-                    if io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() =>
-                {
-                    ColorChoice::Auto
-                }
+                ColorArg::Auto if io::stdout().is_terminal() && !no_color => ColorChoice::Auto,
                 ColorArg::Auto => ColorChoice::Never,
             };
             Box::new(StandardStream::stdout(choice))
         }
+    })
+}
+
+fn write_report(
+    outcome: &ScanOutcome,
+    args: &OutputArgs,
+    mut out: Box<dyn WriteColor>,
+) -> anyhow::Result<()> {
+    let format = match args.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
     };
-    report.write(&outcome.findings, &outcome.summary, out.as_mut())?;
-    out.flush()?;
+    let written = format
+        .report()
+        .write(&outcome.findings, &outcome.summary, out.as_mut())
+        .and_then(|()| out.flush());
+    match written {
+        // A reader that hung up (`| head`) is not an error; the exit code still tells.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+        other => other?,
+    }
     if args.output.is_some() && format != Format::Human {
         let mut err = StandardStream::stderr(ColorChoice::Never);
         crate::report::write_summary(&outcome.summary, &mut err)?;

@@ -82,10 +82,10 @@ impl fmt::Display for RuleOrigin {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
-    #[error("{origin}: cannot read: {source}")]
+    #[error("{origin}: cannot read: {error}")]
     Read {
         origin: RuleOrigin,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{origin}: invalid rule file: {message}")]
     Syntax { origin: RuleOrigin, message: String },
@@ -103,6 +103,8 @@ pub enum RuleError {
     },
     #[error("unknown rule id `{0}` (see `tollgate rules list`)")]
     UnknownId(String),
+    #[error("no rules left to run after --only-rule and --disable-rule")]
+    NoRules,
 }
 
 /// A rule checked and ready to run. Its regex is compiled on first use: compiling a few
@@ -270,7 +272,7 @@ fn is_valid_id(id: &str) -> bool {
 pub fn parse_rule_file(text: &str, origin: &RuleOrigin) -> Result<Vec<RuleSpec>, RuleError> {
     let file: RuleFile = yaml_serde::from_str(text).map_err(|e| RuleError::Syntax {
         origin: origin.clone(),
-        message: e.to_string(),
+        message: without_quoted_values(&e.to_string()),
     })?;
     Ok(file.rules)
 }
@@ -283,12 +285,33 @@ pub fn compile_rule_file(text: &str, origin: &RuleOrigin) -> Result<Vec<Rule>, R
         .collect()
 }
 
+/// A parser's message without the values it quotes: a file passed to `--rules` by
+/// mistake may be full of secrets, and an error message must not print them.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..open]);
+        match rest[open + 1..].find('"') {
+            Some(close) => {
+                out.push_str("\"…\"");
+                rest = &rest[open + close + 2..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Read and compile one rule file from disk.
 pub fn load_rule_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
     let origin = RuleOrigin::File(path.to_path_buf());
-    let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| RuleError::Read {
         origin: origin.clone(),
-        source,
+        error,
     })?;
     compile_rule_file(&text, &origin)
 }
@@ -298,9 +321,9 @@ pub fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let read_err = |source| RuleError::Read {
+    let read_err = |error| RuleError::Read {
         origin: RuleOrigin::File(path.to_path_buf()),
-        source,
+        error,
     };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(path).map_err(read_err)? {
@@ -340,7 +363,19 @@ impl RuleSelection {
         };
         for dir in &self.extra_paths {
             for file in rule_files_in(dir)? {
-                rules.extend(load_rule_file(&file)?);
+                let loaded = load_rule_file(&file)?;
+                // A user's regex that does not compile is an error now, not a rule that
+                // silently finds nothing later.
+                for rule in &loaded {
+                    if let Err(message) = rule.compiled() {
+                        return Err(RuleError::Invalid {
+                            origin: rule.origin.clone(),
+                            id: rule.spec.id.clone(),
+                            message: format!("regex: {message}"),
+                        });
+                    }
+                }
+                rules.extend(loaded);
             }
         }
         check_unique(&rules)?;
@@ -352,6 +387,9 @@ impl RuleSelection {
         rules.retain(|r| !self.disabled.iter().any(|d| d == r.id()));
         if !self.only.is_empty() {
             rules.retain(|r| self.only.iter().any(|o| o == r.id()));
+        }
+        if rules.is_empty() {
+            return Err(RuleError::NoRules);
         }
         Ok(rules)
     }
@@ -408,6 +446,18 @@ mod tests {
         let err = spec("rules:\n- id: Bad\n  name: n\n  keywords: [x]\n  regex: '(?P<secret>x)'\n  confidence: high\n")
             .unwrap_err();
         assert!(err.to_string().contains("lowercase"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_do_not_echo_file_content() {
+        let origin = RuleOrigin::File("x.env".into());
+        let err = parse_rule_file(
+            "GITHUB_TOKEN=ghp_p1GJabcdefghijklmnopqrstuvwxyz0123",
+            &origin,
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("ghp_p1GJ"), "{err}");
+        assert!(err.to_string().contains("x.env"), "{err}");
     }
 
     #[test]
