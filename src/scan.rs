@@ -248,7 +248,7 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
     sort_findings(&mut findings);
     // Overlapping roots (`dir . .`, `dir a a/b`) reach the same file twice.
     findings.dedup_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id) == (&b.path, b.line, b.column, &b.rule_id)
+        (&a.path, a.line, a.column, &a.fingerprint) == (&b.path, b.line, b.column, &b.fingerprint)
     });
     let summary = summarize(
         &counters,
@@ -269,7 +269,13 @@ fn progress_message(c: &Counters, findings: usize) -> String {
 
 pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        (&a.path, a.line, a.column, &a.rule_id, &a.fingerprint).cmp(&(
+            &b.path,
+            b.line,
+            b.column,
+            &b.rule_id,
+            &b.fingerprint,
+        ))
     });
 }
 

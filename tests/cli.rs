@@ -510,3 +510,19 @@ fn thread_count_is_bounded() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--threads must be between"));
 }
+
+#[test]
+fn regression_several_secrets_in_one_encoded_blob_are_all_reported() {
+    use base64::Engine as _;
+    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
+    let npmrc = std::fs::read_to_string(fixtures().join("app/.npmrc")).unwrap();
+    let inner = format!("{env}\n{npmrc}");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(inner);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret.yaml"), format!("data:\n  env: {encoded}\n")).unwrap();
+    let (_, doc) = json_scan(&[&dir.path().display().to_string()]);
+    let ids = rule_ids_for(&doc, "secret.yaml");
+    for family in ["aws.", "github.", "stripe.", "connstring.", "npm."] {
+        assert!(ids.iter().any(|r| r.starts_with(family)), "{family} missing: {ids:?}");
+    }
+}

@@ -174,11 +174,12 @@ const NON_SECRET_VALUES: &[&str] = &[
     "notset",
 ];
 
-/// For generic rules: is this value something other than a credential?
-pub fn is_generic_noise(secret: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(secret) else {
-        return true;
-    };
+/// For generic rules: is this value something other than a credential? A `quoted`
+/// value is a string literal, so it cannot be code: the code-reference checks are
+/// skipped for it (`"Company.Pass123"`, `"aB3(dE5)fG7h"` are passwords).
+pub fn is_generic_noise(secret: &[u8], quoted: bool) -> bool {
+    let text = String::from_utf8_lossy(secret);
+    let text = text.as_ref();
     let lower = text.to_ascii_lowercase();
     if NON_SECRET_VALUES.contains(&lower.as_str()) {
         return true;
@@ -212,7 +213,7 @@ pub fn is_generic_noise(secret: &[u8]) -> bool {
     {
         return true;
     }
-    if text.contains('(') || text.contains(')') || CODE_REFERENCE.is_match(secret) {
+    if !quoted && (text.contains('(') || text.contains(')') || CODE_REFERENCE.is_match(secret)) {
         return true;
     }
     PLAIN_WORD.is_match(secret) && shannon_entropy(secret) < 3.5
@@ -271,10 +272,14 @@ mod tests {
             "$DB_PASSWORD",
             "my_secret_name",
         ] {
-            assert!(is_generic_noise(n.as_bytes()), "{n}");
+            assert!(is_generic_noise(n.as_bytes(), false), "{n}");
         }
         for real in ["Tr0ub4dor&3x!", "pQ8#vL2m!zR7", "s3cr3t-P4ss-2024"] {
-            assert!(!is_generic_noise(real.as_bytes()), "{real}");
+            assert!(!is_generic_noise(real.as_bytes(), false), "{real}");
+        }
+        for quoted in ["Company.Pass123", "aB3(dE5)fG7h", "Winter::Coming42"] {
+            assert!(is_generic_noise(quoted.as_bytes(), false), "{quoted}");
+            assert!(!is_generic_noise(quoted.as_bytes(), true), "{quoted}");
         }
     }
 }

@@ -274,7 +274,10 @@ impl Engine {
             };
             if let Some(secret) = caps.get_group(compiled.secret_group) {
                 let bytes = &data[secret.range()];
-                if let Some((confidence, entropy)) = self.judge(rule, bytes) {
+                let quoted = secret.start > 0
+                    && matches!(data[secret.start - 1], b'"' | b'\'' | b'`')
+                    && data.get(secret.end) == Some(&data[secret.start - 1]);
+                if let Some((confidence, entropy)) = self.judge(rule, bytes, quoted) {
                     let (span, decoded) = match origin {
                         Some((range, chain)) => (range.clone(), chain.to_vec()),
                         None => (secret.range(), Vec::new()),
@@ -303,7 +306,7 @@ impl Engine {
     }
 
     /// Every filter a candidate must pass; `None` drops it.
-    fn judge(&self, rule: &Rule, secret: &[u8]) -> Option<(Confidence, f64)> {
+    fn judge(&self, rule: &Rule, secret: &[u8], quoted: bool) -> Option<(Confidence, f64)> {
         if secret.is_empty() || filters::is_placeholder(secret) {
             return None;
         }
@@ -314,7 +317,7 @@ impl Engine {
         if rule.spec.min_entropy.is_some_and(|min| entropy < min) {
             return None;
         }
-        if rule.spec.generic && filters::is_generic_noise(secret) {
+        if rule.spec.generic && filters::is_generic_noise(secret, quoted) {
             return None;
         }
         let mut confidence = rule.spec.confidence;
