@@ -69,24 +69,20 @@ fn app_fixture_findings_cover_every_planted_secret() {
         env.iter().any(|r| r.contains("secret")),
         "AWS secret key missing: {env:?}"
     );
-    assert!(rule_ids_for(&doc, ".npmrc")
-        .iter()
-        .any(|r| r.starts_with("npm.")));
-    assert!(rule_ids_for(&doc, "settings.yaml")
-        .iter()
-        .any(|r| r.starts_with("slack.")));
-    assert!(rule_ids_for(&doc, "settings.yaml")
-        .iter()
-        .any(|r| r.starts_with("generic.")));
-    assert!(rule_ids_for(&doc, "client.py")
-        .iter()
-        .any(|r| r.starts_with("openai.")));
-    assert!(rule_ids_for(&doc, "id_ed25519")
-        .iter()
-        .any(|r| r.starts_with("privatekey.")));
-    assert!(rule_ids_for(&doc, "legacy_rsa.pem")
-        .iter()
-        .any(|r| r.starts_with("privatekey.")));
+    for (file, family) in [
+        (".npmrc", "npm."),
+        ("settings.yaml", "slack."),
+        ("settings.yaml", "generic."),
+        ("client.py", "openai."),
+        ("id_ed25519", "privatekey."),
+        ("legacy_rsa.pem", "privatekey."),
+    ] {
+        let ids = rule_ids_for(&doc, file);
+        assert!(
+            ids.iter().any(|r| r.starts_with(family)),
+            "{family} missing in {file}: {ids:?}"
+        );
+    }
     assert!(
         !rule_ids_for(&doc, "config.json").is_empty(),
         "docker auth missing"
@@ -519,10 +515,17 @@ fn regression_several_secrets_in_one_encoded_blob_are_all_reported() {
     let inner = format!("{env}\n{npmrc}");
     let encoded = base64::engine::general_purpose::STANDARD.encode(inner);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("secret.yaml"), format!("data:\n  env: {encoded}\n")).unwrap();
+    std::fs::write(
+        dir.path().join("secret.yaml"),
+        format!("data:\n  env: {encoded}\n"),
+    )
+    .unwrap();
     let (_, doc) = json_scan(&[&dir.path().display().to_string()]);
     let ids = rule_ids_for(&doc, "secret.yaml");
     for family in ["aws.", "github.", "stripe.", "connstring.", "npm."] {
-        assert!(ids.iter().any(|r| r.starts_with(family)), "{family} missing: {ids:?}");
+        assert!(
+            ids.iter().any(|r| r.starts_with(family)),
+            "{family} missing: {ids:?}"
+        );
     }
 }
