@@ -24,22 +24,20 @@ impl Positions {
         offsets.sort_unstable();
         offsets.dedup();
         let mut positions = Vec::with_capacity(offsets.len());
-        let (mut line, mut line_start, mut pos, mut column) = (1, 0, 0, 1);
+        // `pos` only moves forward: each byte is looked at once, however many offsets.
+        let (mut line, mut pos, mut column) = (1, 0, 1);
         for &offset in offsets.iter() {
             let offset = offset.min(data.len());
             let newlines = memchr::memchr_iter(b'\n', &data[pos..offset]).count();
             if newlines > 0 {
                 line += newlines;
-                line_start =
-                    memchr::memrchr(b'\n', &data[pos..offset]).map_or(pos, |p| pos + p + 1);
+                pos = memchr::memrchr(b'\n', &data[pos..offset]).map_or(pos, |p| pos + p + 1);
                 column = 1;
-                pos = line_start;
             }
             column += char_count(&data[pos..offset]);
             pos = offset;
             positions.push((line, column));
         }
-        let _ = line_start;
         Positions {
             offsets: std::mem::take(offsets),
             positions,

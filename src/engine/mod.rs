@@ -405,7 +405,7 @@ fn merge_windows(windows: &mut Vec<Range<usize>>) {
 }
 
 /// The lines a span covers, in full.
-pub fn line_bounds(data: &[u8], span: Range<usize>) -> Range<usize> {
+fn line_bounds(data: &[u8], span: Range<usize>) -> Range<usize> {
     let start = memchr::memrchr(b'\n', &data[..span.start.min(data.len())]).map_or(0, |p| p + 1);
     let end = memchr::memchr(b'\n', &data[span.end.min(data.len())..])
         .map_or(data.len(), |p| span.end + p);
