@@ -49,6 +49,15 @@ fn rule_ids_for(doc: &Value, path_suffix: &str) -> Vec<String> {
         .collect()
 }
 
+/// The fake, checksum-valid GitHub token planted in `fixtures/app/.env`.
+fn fixture_github_token() -> String {
+    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
+    env.lines()
+        .find_map(|l| l.strip_prefix("GITHUB_TOKEN="))
+        .expect("fixture token")
+        .to_string()
+}
+
 fn fixture(rel: &str) -> String {
     fixtures().join(rel).display().to_string()
 }
@@ -143,12 +152,7 @@ fn edge_cases_are_scanned_or_skipped_without_failing() {
 
 #[test]
 fn secrets_never_reach_output_unless_asked() {
-    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
-    let token = env
-        .lines()
-        .find_map(|l| l.strip_prefix("GITHUB_TOKEN="))
-        .unwrap()
-        .to_string();
+    let token = fixture_github_token();
     for format in ["human", "json", "jsonl", "sarif"] {
         let out = run(&["dir", "--format", format, "-v", &fixture("app")]);
         let all = [out.stdout, out.stderr].concat();
@@ -450,11 +454,7 @@ fn a_named_fifo_is_not_read_and_the_scan_says_so() {
 fn regression_snippet_masks_values_no_rule_reported() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cfg.sh");
-    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
-    let token = env
-        .lines()
-        .find_map(|l| l.strip_prefix("GITHUB_TOKEN="))
-        .unwrap();
+    let token = fixture_github_token();
     std::fs::write(
         &file,
         format!("export GH={token}; mysql -u root -pHq7vRt2Lm9zXw --host db\n"),
@@ -479,11 +479,7 @@ fn regression_snippet_masks_values_no_rule_reported() {
 #[test]
 fn regression_control_characters_in_files_are_escaped_in_human_output() {
     let dir = tempfile::tempdir().unwrap();
-    let env = std::fs::read_to_string(fixtures().join("app/.env")).unwrap();
-    let token = env
-        .lines()
-        .find_map(|l| l.strip_prefix("GITHUB_TOKEN="))
-        .unwrap();
+    let token = fixture_github_token();
     std::fs::write(
         dir.path().join("x.env"),
         format!("T={token} # \u{1b}[3A\u{1b}[J0 findings\n"),
