@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use clap::Parser;
 use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
 
-pub use args::parse_size;
 use args::{Cli, ColorArg, Command, DirArgs, FormatArg, OutputArgs, RuleArgs, RulesCommand};
 
 use crate::engine::check::check_rules;

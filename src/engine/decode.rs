@@ -188,7 +188,7 @@ pub fn decode_percent_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<Dec
             continue;
         }
         let bytes: Vec<u8> = percent_encoding::percent_decode(&data[start..end]).collect();
-        if bytes.len() >= MIN_DECODED_LEN && looks_like_text(&bytes) {
+        if looks_like_text(&bytes) {
             out.push(DecodedSpan {
                 start,
                 end,

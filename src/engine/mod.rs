@@ -140,10 +140,6 @@ impl Engine {
         &self.rules
     }
 
-    pub fn options(&self) -> &EngineOptions {
-        &self.options
-    }
-
     /// Scan one blob.
     pub fn scan(&self, data: &[u8], scratch: &mut Scratch) -> BlobMatches {
         let mut raw = Vec::new();
