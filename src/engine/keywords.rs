@@ -2,21 +2,21 @@
 //!
 //! Walking an Aho-Corasick DFA over every byte costs a few nanoseconds a byte with a few
 //! hundred keywords, more than all the rule regexes together on ordinary code. So a cheap
-//! filter looks first: at each position, the case-folded byte pairs 0–1, 2–3 and 4–5
-//! index 64 Kbit bitmaps (8 KiB each, in L1 cache) of the keywords' first, second and
-//! third byte pairs; shorter keywords are checked against hashed bitmaps of their three
-//! or four bytes. Common words that merely begin like a keyword (`client`, `session`,
-//! `private`) rarely get past the third pair. Only where the bitmaps say a keyword may
-//! start does the Aho-Corasick automaton run, anchored there, to report exactly which
-//! keywords do. Keywords shorter than three bytes
-//! turn the filter off and the automaton searches the whole input.
+//! filter looks first: at each position, the case-folded bytes 0–3 (and 0–2) are hashed
+//! into 64 Kbit bitmaps (8 KiB each, in L1 cache) of the keywords' first four (three)
+//! bytes. Both tables are tested at every position without a branch between them; with
+//! a few hundred keywords less than one position in a hundred gets through, so the one
+//! branch left is almost always predicted. Only there does the Aho-Corasick automaton
+//! run, anchored, to report exactly which keywords start at that position. Keywords
+//! shorter than three bytes turn the filter off and the automaton searches the whole
+//! input.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 
 const TABLE_WORDS: usize = (1 << 16) / 64;
 /// Sets bit 5 of each byte: ASCII letters become lower case; other bytes map to a byte
 /// that the keywords are folded to as well, which can only add candidates.
-const FOLD: u64 = 0x2020_2020_2020_2020;
+const FOLD: u32 = 0x2020_2020;
 
 /// A keyword occurrence: which keyword, and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,56 +31,44 @@ pub struct KeywordMatcher {
     filter: Option<Filter>,
 }
 
-/// Bitmaps of the keywords' folded byte pairs and hashed short prefixes.
+/// Bitmaps of the keywords' hashed, folded prefixes.
 struct Filter {
-    /// Bytes 0–1 of every keyword.
-    first: Box<[u64; TABLE_WORDS]>,
-    /// Bytes 2–3 of keywords of four bytes or more.
-    second: Box<[u64; TABLE_WORDS]>,
-    /// Bytes 4–5 of keywords of six bytes or more.
-    third: Box<[u64; TABLE_WORDS]>,
-    /// Hashed bytes 0–3 of four- and five-byte keywords.
+    /// Bytes 0–3 of keywords of four bytes or more.
     quads: Box<[u64; TABLE_WORDS]>,
-    /// Hashed bytes 0–2 of three-byte keywords.
+    /// Bytes 0–2 of three-byte keywords (all zero when there are none).
     triples: Box<[u64; TABLE_WORDS]>,
-    has_triples: bool,
 }
 
-fn hash3(x: u64) -> usize {
-    (((x & 0x00FF_FFFF) as u32).wrapping_mul(0x9E37_79B1) >> 16) as usize
+fn hash4(x: u32) -> usize {
+    (x.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
-fn hash4(x: u64) -> usize {
-    ((x as u32 ^ 0x5bd1_e995).wrapping_mul(0x9E37_79B1) >> 16) as usize
+fn hash3(x: u32) -> usize {
+    ((x & 0x00FF_FFFF).wrapping_mul(0x85EB_CA6B) >> 16) as usize
 }
 
-fn pair(x: u64, n: u32) -> usize {
-    ((x >> (16 * n)) & 0xFFFF) as usize
-}
-
-impl Filter {
-    fn may_start(&self, x: u64) -> bool {
-        test(&self.first, pair(x, 0))
-            && ((test(&self.second, pair(x, 1))
-                && (test(&self.third, pair(x, 2)) || test(&self.quads, hash4(x))))
-                || (self.has_triples && test(&self.triples, hash3(x))))
-    }
-}
-
-fn test(table: &[u64; TABLE_WORDS], h: usize) -> bool {
-    table[h >> 6] & (1 << (h & 63)) != 0
+fn bit(table: &[u64; TABLE_WORDS], h: usize) -> u64 {
+    (table[h >> 6] >> (h & 63)) & 1
 }
 
 fn set(table: &mut [u64; TABLE_WORDS], h: usize) {
     table[h >> 6] |= 1 << (h & 63);
 }
 
-/// Up to eight bytes, folded, zero-padded (then folded to spaces) past the end.
-fn load_folded(bytes: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    let n = bytes.len().min(8);
+impl Filter {
+    /// Whether a keyword may start where these (folded) four bytes begin.
+    fn may_start(&self, x: u32) -> bool {
+        (bit(&self.quads, hash4(x)) | bit(&self.triples, hash3(x))) != 0
+    }
+}
+
+/// Up to four bytes, zero-padded past the end, folded. Padding can never complete a
+/// keyword: a keyword needs all of its bytes.
+fn load_folded(bytes: &[u8]) -> u32 {
+    let mut word = [0u8; 4];
+    let n = bytes.len().min(4);
     word[..n].copy_from_slice(&bytes[..n]);
-    u64::from_le_bytes(word) | FOLD
+    u32::from_le_bytes(word) | FOLD
 }
 
 impl KeywordMatcher {
@@ -90,38 +78,21 @@ impl KeywordMatcher {
             .match_kind(MatchKind::Standard)
             .start_kind(StartKind::Both)
             .build(keywords)?;
-        let filter = if keywords.iter().all(|k| k.len() >= 3) {
-            let empty = || Box::new([0; TABLE_WORDS]);
+        let filter = keywords.iter().all(|k| k.len() >= 3).then(|| {
             let mut f = Filter {
-                first: empty(),
-                second: empty(),
-                third: empty(),
-                quads: empty(),
-                triples: empty(),
-                has_triples: false,
+                quads: Box::new([0; TABLE_WORDS]),
+                triples: Box::new([0; TABLE_WORDS]),
             };
             for k in keywords {
                 let x = load_folded(k.as_bytes());
-                set(&mut f.first, pair(x, 0));
-                match k.len() {
-                    3 => {
-                        f.has_triples = true;
-                        set(&mut f.triples, hash3(x));
-                    }
-                    4 | 5 => {
-                        set(&mut f.second, pair(x, 1));
-                        set(&mut f.quads, hash4(x));
-                    }
-                    _ => {
-                        set(&mut f.second, pair(x, 1));
-                        set(&mut f.third, pair(x, 2));
-                    }
+                if k.len() == 3 {
+                    set(&mut f.triples, hash3(x));
+                } else {
+                    set(&mut f.quads, hash4(x));
                 }
             }
-            Some(f)
-        } else {
-            None
-        };
+            f
+        });
         Ok(KeywordMatcher { automaton, filter })
     }
 
@@ -156,18 +127,16 @@ impl KeywordMatcher {
                 }
             }
         };
-        for (at, word) in data.windows(8).enumerate() {
-            let x = u64::from_le_bytes([
-                word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-            ]);
+        for (at, word) in data.windows(4).enumerate() {
+            let x = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
             if filter.may_start(x | FOLD) {
                 verify(at);
             }
         }
-        // Near the end the padding cannot stand for the missing bytes: any position whose
-        // first pair fits is checked by the automaton.
-        for at in data.len().saturating_sub(7)..data.len() {
-            if test(&filter.first, pair(load_folded(&data[at..]), 0)) {
+        // The last three positions have fewer than four bytes left: only a three-byte
+        // keyword fits, at most.
+        for at in data.len().saturating_sub(3)..data.len() {
+            if filter.may_start(load_folded(&data[at..])) {
                 verify(at);
             }
         }
