@@ -45,11 +45,16 @@ impl std::str::FromStr for Confidence {
 /// Commit provenance, filled by git sources.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitContext {
+    /// The commit that first introduced the blob; empty for an unreachable blob.
     pub commit: String,
+    /// The blob the secret is in.
+    #[serde(default)]
+    pub blob: String,
     pub author_name: String,
     pub author_email: String,
     pub date: String,
     pub summary: String,
+    /// How many other (commit, path) places introduced the same blob.
     #[serde(default)]
     pub other_locations: usize,
 }

@@ -3,7 +3,8 @@
 //! findings are gathered for one report. `ScanConfig` is the validated form of the
 //! command line; nothing here knows about flags.
 
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,10 +14,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::{BlobMatches, Engine, EngineOptions, RuleSelection, Scratch, ScratchPool};
-use crate::finding::{fingerprint, redact, Confidence, Finding};
+use crate::finding::{fingerprint, redact, Confidence, Finding, GitContext};
 use crate::snippet;
 use crate::source::dir::{self, FileContent, WalkEvent, WalkOptions};
-use crate::source::{Blob, Provenance};
+use crate::source::git::{self, BlobRead, HistoryOptions};
+use crate::source::{is_binary, utf16_to_utf8, Blob, Provenance};
 
 /// Default for `--max-file-size`.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
@@ -59,6 +61,10 @@ pub struct Skipped {
     /// FIFOs, sockets and devices.
     pub special: u64,
     pub unreadable: u64,
+    /// Git LFS pointer files (history scans).
+    pub lfs_pointer: u64,
+    /// Submodule links introduced (history scans): their content lives elsewhere.
+    pub submodule: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -81,6 +87,25 @@ pub struct Summary {
     pub roots_unscanned: u64,
     pub rules: usize,
     pub duration_ms: u64,
+    /// History scans only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistorySummary>,
+}
+
+/// What a history scan walked.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HistorySummary {
+    /// Commits walked (boundary commits of a range not counted).
+    pub commits: u64,
+    /// References read (0 when revisions were given).
+    pub refs: u64,
+    /// Unique blobs introduced by the walked commits (and unreachable ones, if asked).
+    pub blobs: u64,
+    pub object_format: String,
+    /// A shallow clone: history stops at the shallow boundary.
+    pub shallow: bool,
+    /// False when an object could not be read: the audit did not cover everything.
+    pub complete: bool,
 }
 
 #[derive(Debug)]
@@ -102,6 +127,9 @@ struct Counters {
     unreadable: AtomicU64,
     warnings: AtomicU64,
     roots_unscanned: AtomicU64,
+    lfs_pointer: AtomicU64,
+    /// Objects a history scan could not read.
+    unreadable_objects: AtomicU64,
 }
 
 /// Warnings and `-v` notes go to stderr, around the progress bar.
@@ -177,8 +205,15 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                                 git: None,
                             },
                         };
-                        let (found, suppressed) = scratches
-                            .with(|scratch| scan_blob(&engine, &blob, config.redact, scratch));
+                        let (found, suppressed) = scratches.with(|scratch| {
+                            scan_blob(
+                                &engine,
+                                &blob.bytes,
+                                &blob.provenance,
+                                config.redact,
+                                scratch,
+                            )
+                        });
                         counters.files.fetch_add(1, Ordering::Relaxed);
                         counters
                             .bytes
@@ -259,6 +294,182 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
     Ok(ScanOutcome { findings, summary })
 }
 
+/// `tollgate git`: every blob the selected history introduced, each scanned once and
+/// attributed to the first commit that introduced it.
+pub fn scan_git(
+    config: &ScanConfig,
+    repo_path: &Path,
+    options: &HistoryOptions,
+) -> anyhow::Result<ScanOutcome> {
+    let repo = git::open(repo_path)?;
+    let engine = build_engine(config)?;
+    let started = Instant::now();
+    let diag = Diagnostics::new(config.progress, config.verbose);
+    diag.progress.set_message("reading history");
+    let plan = git::plan(&repo, options, &|n| {
+        if n % 1024 == 0 {
+            diag.progress.set_message(format!("{n} commits walked"));
+        }
+    })?;
+    for w in &plan.warnings {
+        diag.warn(w);
+    }
+    diag.note(&format!(
+        "history read in {:.2}s: {} commits, {} unique blobs",
+        started.elapsed().as_secs_f64(),
+        plan.walked_commits(),
+        plan.blobs.len()
+    ));
+    if plan.shallow {
+        diag.warn("shallow clone: history stops at the shallow boundary; scanning what is there");
+    }
+    let commits = plan.walked_commits();
+    let counters = Counters::default();
+    let findings = Mutex::new(Vec::new());
+    let scratches = ScratchPool::default();
+    let handles: thread_local::ThreadLocal<RefCell<(gix::Repository, Vec<u8>)>> =
+        thread_local::ThreadLocal::new();
+    let unreadable = |message: String| {
+        counters.unreadable_objects.fetch_add(1, Ordering::Relaxed);
+        counters.warnings.fetch_add(1, Ordering::Relaxed);
+        diag.warn(&message);
+    };
+    let show_progress = |found: usize| {
+        let bytes = counters.bytes.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        diag.progress.set_message(format!(
+            "{commits} commits, {}/{} blobs, {bytes:.1} MiB ({:.0} MiB/s), {found} findings",
+            counters.files.load(Ordering::Relaxed),
+            plan.blobs.len(),
+            bytes / secs
+        ));
+    };
+    plan.blobs.par_chunks(BLOB_CHUNK).for_each(|chunk| {
+        let cell = handles.get_or(|| {
+            RefCell::new((
+                git::thread_handle(&repo, options.cache_per_thread),
+                Vec::new(),
+            ))
+        });
+        let (handle, buffer) = &mut *cell.borrow_mut();
+        for record in chunk {
+            let id = record.id;
+            let path = match record.commit {
+                Some(_) => plan.paths[record.path as usize].clone(),
+                None => format!("unreachable/{id}"),
+            };
+            let at = match record.commit {
+                Some(c) => format!("{path} in commit {}", plan.commits[c as usize].id),
+                None => path.clone(),
+            };
+            let data = match git::read_blob(handle, &id, config.max_file_size, buffer) {
+                BlobRead::Data(data) => data,
+                BlobRead::TooLarge(size) => {
+                    counters.too_large.fetch_add(1, Ordering::Relaxed);
+                    diag.note(&format!(
+                        "skipped {at}: {size} bytes is over --max-file-size"
+                    ));
+                    continue;
+                }
+                BlobRead::Missing => {
+                    unreadable(format!("missing blob {id} ({at})"));
+                    continue;
+                }
+                BlobRead::Error(e) => {
+                    unreadable(format!("cannot read blob {id} ({at}): {e}"));
+                    continue;
+                }
+            };
+            if git::is_lfs_pointer(data) {
+                counters.lfs_pointer.fetch_add(1, Ordering::Relaxed);
+                diag.note(&format!("skipped {at}: Git LFS pointer"));
+                continue;
+            }
+            if is_binary(data) {
+                counters.binary.fetch_add(1, Ordering::Relaxed);
+                diag.note(&format!("skipped {at}: binary"));
+                continue;
+            }
+            let transcoded;
+            let data = if data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF]) {
+                transcoded = utf16_to_utf8(data.to_vec());
+                &transcoded[..]
+            } else {
+                data
+            };
+            let provenance = Provenance {
+                rel_path: path.clone(),
+                path,
+                git: Some(git_context(&plan, record)),
+            };
+            let (found, suppressed) = scratches
+                .with(|scratch| scan_blob(&engine, data, &provenance, config.redact, scratch));
+            let scanned = counters.files.fetch_add(1, Ordering::Relaxed) + 1;
+            counters
+                .bytes
+                .fetch_add(data.len() as u64, Ordering::Relaxed);
+            counters
+                .suppressed_inline
+                .fetch_add(suppressed, Ordering::Relaxed);
+            let mut all = findings.lock().expect("findings lock");
+            all.extend(found);
+            if scanned % 256 == 0 {
+                show_progress(all.len());
+            }
+        }
+    });
+    diag.progress.finish_and_clear();
+    let mut findings = findings.into_inner().expect("findings lock");
+    sort_findings(&mut findings);
+    let mut summary = summarize(
+        &counters,
+        &findings,
+        engine.rules().len(),
+        started.elapsed(),
+    );
+    summary.skipped.submodule = plan.submodules;
+    summary.warnings += plan.warnings.len() as u64 + u64::from(plan.shallow);
+    summary.history = Some(HistorySummary {
+        commits: commits as u64,
+        refs: plan.refs,
+        blobs: plan.blobs.len() as u64,
+        object_format: plan.object_format.clone(),
+        shallow: plan.shallow,
+        complete: plan.complete && counters.unreadable_objects.load(Ordering::Relaxed) == 0,
+    });
+    Ok(ScanOutcome { findings, summary })
+}
+
+/// Blobs a worker takes at a time: neighbours in the pack, read front to back.
+const BLOB_CHUNK: usize = 16;
+
+fn git_context(plan: &git::HistoryPlan, record: &git::BlobRecord) -> GitContext {
+    let others = record.introductions.saturating_sub(1) as usize;
+    match record.commit {
+        Some(c) => {
+            let c = &plan.commits[c as usize];
+            GitContext {
+                commit: c.id.to_string(),
+                blob: record.id.to_string(),
+                author_name: c.author_name.clone(),
+                author_email: c.author_email.clone(),
+                date: c.date.clone(),
+                summary: c.summary.clone(),
+                other_locations: others,
+            }
+        }
+        None => GitContext {
+            commit: String::new(),
+            blob: record.id.to_string(),
+            author_name: String::new(),
+            author_email: String::new(),
+            date: String::new(),
+            summary: String::new(),
+            other_locations: 0,
+        },
+    }
+}
+
 fn progress_message(c: &Counters, findings: usize) -> String {
     format!(
         "{} files, {:.1} MiB, {findings} findings",
@@ -298,11 +509,14 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
             symlink: get(&c.symlink),
             special: get(&c.special),
             unreadable: get(&c.unreadable),
+            lfs_pointer: get(&c.lfs_pointer),
+            submodule: 0,
         },
         warnings: get(&c.warnings),
         roots_unscanned: get(&c.roots_unscanned),
         rules,
         duration_ms: elapsed.as_millis() as u64,
+        history: None,
     }
 }
 
@@ -310,15 +524,15 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
 /// matches an inline allow marker suppressed.
 pub fn scan_blob(
     engine: &Engine,
-    blob: &Blob,
+    data: &[u8],
+    provenance: &Provenance,
     redact_secrets: bool,
     scratch: &mut Scratch,
 ) -> (Vec<Finding>, u64) {
     let BlobMatches {
         matches,
         suppressed_inline,
-    } = engine.scan(&blob.bytes, scratch);
-    let data = &blob.bytes;
+    } = engine.scan(data, scratch);
     let mut offsets: Vec<usize> = matches
         .iter()
         .flat_map(|m| [m.span.start, m.span.end])
@@ -336,7 +550,7 @@ pub fn scan_blob(
                 rule_name: rule.spec.name.clone(),
                 description: rule.spec.description.as_ref().map(|d| d.trim().to_string()),
                 confidence: m.confidence,
-                path: blob.provenance.path.clone(),
+                path: provenance.path.clone(),
                 line,
                 column,
                 end_line,
@@ -348,10 +562,10 @@ pub fn scan_blob(
                 },
                 redacted: redact_secrets,
                 entropy: (m.entropy * 1000.0).round() / 1000.0,
-                fingerprint: fingerprint(&rule.spec.id, &m.secret, &blob.provenance.rel_path),
+                fingerprint: fingerprint(&rule.spec.id, &m.secret, &provenance.rel_path),
                 decoded: m.decoded.iter().map(|d| d.name().to_string()).collect(),
                 snippet: snippet::snippet(data, m, &matches, redact_secrets),
-                git: blob.provenance.git.clone(),
+                git: provenance.git.clone(),
                 k8s: None,
             }
         })
@@ -379,7 +593,14 @@ mod tests {
         let engine = crate::engine::tests::engine(EngineOptions::default());
         let token = crate::engine::tests::token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA");
         let text = format!("GITHUB_TOKEN={token} password=Tr0ub4dor&3x!9\n");
-        let (findings, _) = scan_blob(&engine, &blob(&text), true, &mut Scratch::default());
+        let b = blob(&text);
+        let (findings, _) = scan_blob(
+            &engine,
+            &b.bytes,
+            &b.provenance,
+            true,
+            &mut Scratch::default(),
+        );
         assert_eq!(findings.len(), 2);
         for f in &findings {
             assert!(!f.snippet.contains("xLm2VbN8cR4kW7"), "{}", f.snippet);

@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories.
     Dir(DirArgs),
+    /// Audit a repository's history: every blob reachable from every ref, scanned once.
+    Git(GitArgs),
     /// List or check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -35,6 +37,35 @@ pub struct DirArgs {
     /// Follow symbolic links (loops are detected and reported).
     #[arg(long)]
     pub follow_symlinks: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository: a work tree (or a directory in one), a bare repository or a
+    /// linked worktree.
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Revisions to scan instead of every ref: `REV`, `^REV` (exclude), `A..B`, `A...B`.
+    #[arg(value_name = "REVISION")]
+    pub revisions: Vec<String>,
+    /// Scan only the history of this ref (repeatable).
+    #[arg(long = "branch", value_name = "REF")]
+    pub branches: Vec<String>,
+    /// Scan only the blobs introduced by the commits in BASE..HEAD (a merge request).
+    #[arg(long, value_name = "BASE..HEAD")]
+    pub range: Option<String>,
+    /// Also scan blobs in the object store that no commit reaches.
+    #[arg(long)]
+    pub unreachable: bool,
+    /// Memory for object and delta caches, shared by the worker threads.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub memory_budget: u64,
     #[command(flatten)]
     pub scan: ScanArgs,
     #[command(flatten)]

@@ -10,7 +10,10 @@ use anyhow::Context as _;
 use clap::Parser;
 use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
 
-use args::{Cli, ColorArg, Command, DirArgs, FormatArg, OutputArgs, RuleArgs, RulesCommand};
+use args::{
+    Cli, ColorArg, Command, DirArgs, FormatArg, GitArgs, OutputArgs, RuleArgs, RulesCommand,
+    ScanArgs,
+};
 
 use crate::engine::check::check_rules;
 use crate::engine::decode::DecodeLimits;
@@ -18,12 +21,14 @@ use crate::engine::rule::{load_rule_file, rule_files_in};
 use crate::engine::{EngineOptions, Rule, RuleSelection};
 use crate::report::Format;
 use crate::scan::{self, ScanConfig, ScanOutcome};
+use crate::source::git::HistoryOptions;
 
 /// Parse the process's arguments and run; returns the exit code.
 pub fn run() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     match cli.command {
         Command::Dir(args) => run_dir(args),
+        Command::Git(args) => run_git(args),
         Command::Rules(RulesCommand::List { rules, json }) => list_rules(&rules, json),
         Command::Rules(RulesCommand::Check { files, rules }) => check(&files, &rules),
     }
@@ -50,28 +55,28 @@ fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-fn scan_config(args: &DirArgs) -> ScanConfig {
+fn scan_config(scan: &ScanArgs, rules: &RuleArgs, output: &OutputArgs) -> ScanConfig {
     ScanConfig {
-        rules: rule_selection(&args.rules),
+        rules: rule_selection(rules),
         engine: EngineOptions {
-            decode_depth: args.scan.decode_depth,
+            decode_depth: scan.decode_depth,
             decode_limits: DecodeLimits {
-                max_span: usize::try_from(args.scan.max_decode_size).unwrap_or(usize::MAX),
+                max_span: usize::try_from(scan.max_decode_size).unwrap_or(usize::MAX),
                 ..DecodeLimits::default()
             },
-            min_confidence: args.scan.min_confidence,
+            min_confidence: scan.min_confidence,
         },
-        redact: !args.output.no_redact,
-        max_file_size: args.scan.max_file_size,
-        follow_symlinks: args.follow_symlinks,
-        progress: !args.output.no_progress && !in_ci() && io::stderr().is_terminal(),
-        verbose: args.output.verbose,
+        redact: !output.no_redact,
+        max_file_size: scan.max_file_size,
+        follow_symlinks: false,
+        progress: !output.no_progress && !in_ci() && io::stderr().is_terminal(),
+        verbose: output.verbose,
     }
 }
 
-fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
-    let config = scan_config(&args);
-    if let Some(n) = args.scan.threads {
+/// Size the global rayon pool; returns the number of workers.
+fn start_workers(threads: Option<usize>) -> anyhow::Result<usize> {
+    if let Some(n) = threads {
         anyhow::ensure!(
             (1..=MAX_THREADS).contains(&n),
             "--threads must be between 1 and {MAX_THREADS}"
@@ -81,6 +86,15 @@ fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
             .build_global()
             .context("cannot start the worker threads")?;
     }
+    Ok(rayon::current_num_threads())
+}
+
+fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
+    let config = ScanConfig {
+        follow_symlinks: args.follow_symlinks,
+        ..scan_config(&args.scan, &args.rules, &args.output)
+    };
+    start_workers(args.scan.threads)?;
     // Open the report file first: a typo in `-o` should not cost a whole scan.
     let sink = open_output(&args.output)?;
     let outcome = scan::scan_dirs(&config, &args.paths)?;
@@ -90,6 +104,42 @@ fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
     } else if outcome.summary.roots_unscanned > 0 {
         // A path the user named could not be scanned at all: nothing found is not clean.
         2
+    } else {
+        0
+    })
+}
+
+fn run_git(args: GitArgs) -> anyhow::Result<u8> {
+    let config = scan_config(&args.scan, &args.rules, &args.output);
+    let workers = start_workers(args.scan.threads)?;
+    let mut revisions = args.revisions.clone();
+    revisions.extend(args.branches.iter().cloned());
+    if let Some(range) = &args.range {
+        anyhow::ensure!(
+            range.contains(".."),
+            "--range takes BASE..HEAD (got `{range}`)"
+        );
+        revisions.push(range.clone());
+    }
+    // One share per worker, plus one for the thread that reads the history first.
+    let cache_per_thread = usize::try_from(args.memory_budget / (workers as u64 + 1))
+        .unwrap_or(usize::MAX)
+        .max(1 << 20);
+    let options = HistoryOptions {
+        revisions,
+        unreachable: args.unreachable,
+        cache_per_thread,
+    };
+    let sink = open_output(&args.output)?;
+    let outcome = scan::scan_git(&config, &args.repo, &options)?;
+    write_report(&outcome, &args.output, sink)?;
+    let complete = outcome.summary.history.as_ref().is_none_or(|h| h.complete);
+    Ok(if !complete {
+        // Part of what was asked could not be read: findings are printed, but the audit
+        // is not a clean bill.
+        2
+    } else if !outcome.findings.is_empty() {
+        args.output.exit_code
     } else {
         0
     })

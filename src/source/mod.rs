@@ -2,6 +2,7 @@
 //! push, index) is a source feeding the same engine.
 
 pub mod dir;
+pub mod git;
 
 use crate::finding::GitContext;
 

@@ -1,0 +1,784 @@
+//! Git history as a source. The plan is built in three steps:
+//!
+//! 1. **Commits**: every commit reachable from the selected tips and not from the excluded
+//!    ones, read once with gix, then ordered parents before children (older first among
+//!    commits that are ready at the same time).
+//! 2. **Introductions**: each commit's tree is compared with its parents' trees, skipping
+//!    every subtree whose id did not change; a blob at a path that no parent has is
+//!    *introduced* by that commit. Commits are compared in parallel, one gix handle per
+//!    worker, newest first (delta chains run from newer to older objects, so the delta
+//!    cache then holds each base), and merged so that each unique blob is attributed to
+//!    the first commit (parents before children) that introduced it, and counts the
+//!    other places it was introduced.
+//! 3. **Order**: unique blobs are sorted by their place in the pack files, so that the
+//!    workers read each pack front to back and delta bases are still in the cache.
+//!
+//! Missing and corrupt objects are warnings with the object id; they make the plan (and
+//! the audit) incomplete, never abort it.
+
+use std::cell::RefCell;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc as Rc;
+
+use anyhow::Context as _;
+use gix::bstr::ByteSlice;
+use gix::objs::tree::EntryKind;
+use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TreeRefIter};
+use gix::odb::pack::Find as _;
+use gix::ObjectId;
+use rayon::prelude::*;
+
+/// Commits compared per parallel batch: bounds the changes held in memory at once.
+const DIFF_BATCH: usize = 512;
+
+/// What to scan.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryOptions {
+    /// Revisions in git's syntax (`main`, `^v1.0`, `v1.0..main`, `a...b`); empty: every
+    /// ref, HEAD included.
+    pub revisions: Vec<String>,
+    /// Also scan blobs that no commit reaches.
+    pub unreachable: bool,
+    /// Object and delta caches, per worker thread, in bytes.
+    pub cache_per_thread: usize,
+}
+
+/// A commit of the walk. Boundary commits (parents of the range that are outside it) are
+/// kept only for their tree, which the first commits of the range are compared with.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub id: ObjectId,
+    pub tree: ObjectId,
+    pub parents: Vec<u32>,
+    pub author_name: String,
+    pub author_email: String,
+    pub date: String,
+    pub summary: String,
+    time: i64,
+    boundary: bool,
+}
+
+/// A unique blob to scan, with the first place it was introduced.
+#[derive(Debug, Clone)]
+pub struct BlobRecord {
+    pub id: ObjectId,
+    /// Index into `HistoryPlan::commits`; `None` for an unreachable blob.
+    pub commit: Option<u32>,
+    /// Index into `HistoryPlan::paths`.
+    pub path: u32,
+    /// How many (commit, path) introductions share this blob, the first included.
+    pub introductions: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct HistoryPlan {
+    pub commits: Vec<CommitInfo>,
+    pub paths: Vec<String>,
+    /// In pack order.
+    pub blobs: Vec<BlobRecord>,
+    pub refs: u64,
+    pub shallow: bool,
+    pub object_format: String,
+    /// Submodule links introduced (not scanned: their content lives in another repository).
+    pub submodules: u64,
+    /// Missing or corrupt objects, unreadable packs: one message per problem.
+    pub warnings: Vec<String>,
+    /// Whether everything asked for could be read.
+    pub complete: bool,
+}
+
+impl HistoryPlan {
+    pub fn walked_commits(&self) -> usize {
+        self.commits.iter().filter(|c| !c.boundary).count()
+    }
+}
+
+/// Open a repository: a work tree (or a directory in it), a bare repository, or a linked
+/// worktree.
+pub fn open(path: &Path) -> anyhow::Result<gix::ThreadSafeRepository> {
+    if !path.exists() {
+        anyhow::bail!("{}: no such file or directory", path.display());
+    }
+    gix::ThreadSafeRepository::discover(path)
+        .map_err(|e| anyhow::anyhow!("{}: not a git repository ({e})", path.display()))
+}
+
+/// A thread's own handle on the repository, with caches sized to its share of the
+/// memory budget.
+pub fn thread_handle(repo: &gix::ThreadSafeRepository, cache_bytes: usize) -> gix::Repository {
+    let mut r = repo.to_thread_local();
+    r.object_cache_size(cache_bytes / 4);
+    let pack_cache = cache_bytes - cache_bytes / 4;
+    r.objects.set_pack_cache(move || {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            pack_cache,
+        ))
+    });
+    r.objects.prevent_pack_unload();
+    r
+}
+
+/// Read the history and decide what to scan, in which order.
+pub fn plan(
+    ts: &gix::ThreadSafeRepository,
+    options: &HistoryOptions,
+    on_commits: &(dyn Fn(usize) + Sync),
+) -> anyhow::Result<HistoryPlan> {
+    let repo = thread_handle(ts, options.cache_per_thread);
+    let mut plan = HistoryPlan {
+        object_format: match repo.object_hash() {
+            gix::hash::Kind::Sha1 => "sha1".into(),
+            _ => "sha256".into(),
+        },
+        complete: true,
+        ..HistoryPlan::default()
+    };
+    let shallow: HashSet<ObjectId> = match repo.shallow_commits() {
+        Ok(Some(commits)) => commits.iter().copied().collect(),
+        Ok(None) => HashSet::new(),
+        Err(e) => {
+            plan.warn(format!("cannot read the shallow file: {e}"));
+            HashSet::new()
+        }
+    };
+    plan.shallow = !shallow.is_empty();
+    let (tips, hidden) = select(&repo, options, &mut plan)?;
+    walk(&repo, &tips, &hidden, &shallow, &mut plan, on_commits);
+    let order = topological_order(&plan.commits);
+    introductions(ts, options.cache_per_thread, &order, &mut plan);
+    if options.unreachable {
+        add_unreachable(&repo, &mut plan);
+    }
+    sort_by_pack_location(&repo, &mut plan.blobs);
+    Ok(plan)
+}
+
+impl HistoryPlan {
+    fn warn(&mut self, message: String) {
+        self.warnings.push(message);
+        self.complete = false;
+    }
+
+    fn intern(&mut self, index: &mut HashMap<Vec<u8>, u32>, path: &[u8]) -> u32 {
+        if let Some(&i) = index.get(path) {
+            return i;
+        }
+        let i = self.paths.len() as u32;
+        self.paths.push(String::from_utf8_lossy(path).into_owned());
+        index.insert(path.to_vec(), i);
+        i
+    }
+}
+
+/// The commits to start from and the commits to stop at.
+fn select(
+    repo: &gix::Repository,
+    options: &HistoryOptions,
+    plan: &mut HistoryPlan,
+) -> anyhow::Result<(Vec<ObjectId>, Vec<ObjectId>)> {
+    let mut tips = Vec::new();
+    let mut hidden = Vec::new();
+    if options.revisions.is_empty() {
+        if let Ok(head) = repo.head_id() {
+            tips.push(head.detach());
+        }
+        let platform = repo.references().context("cannot read the references")?;
+        for reference in platform.all().context("cannot read the references")? {
+            let mut reference = match reference {
+                Ok(r) => r,
+                Err(e) => {
+                    plan.warn(format!("cannot read a reference: {e}"));
+                    continue;
+                }
+            };
+            plan.refs += 1;
+            let name = reference.name().as_bstr().to_string();
+            match reference.peel_to_id() {
+                Ok(id) => match repo.objects.try_header(&id) {
+                    Ok(Some(h)) if h.kind == Kind::Commit => tips.push(id.detach()),
+                    Ok(Some(h)) => plan.warnings.push(format!(
+                        "{name} points to a {}, not a commit: not scanned",
+                        h.kind
+                    )),
+                    Ok(None) => plan.warn(format!("{name}: missing object {id}")),
+                    Err(e) => plan.warn(format!("{name}: cannot read object {id}: {e}")),
+                },
+                Err(e) => plan.warn(format!("{name}: cannot resolve: {e}")),
+            }
+        }
+        return Ok((tips, hidden));
+    }
+    for rev in &options.revisions {
+        let spec = repo
+            .rev_parse(rev.as_str())
+            .map_err(|e| anyhow::anyhow!("`{rev}`: not a revision ({e})"))?
+            .detach();
+        use gix::revision::plumbing::Spec;
+        match spec {
+            Spec::Include(id) => tips.push(id),
+            Spec::Exclude(id) => hidden.push(id),
+            Spec::Range { from, to } => {
+                hidden.push(from);
+                tips.push(to);
+            }
+            Spec::Merge { theirs, ours } => {
+                tips.extend([theirs, ours]);
+                // Without a common ancestor, both histories are scanned in full.
+                if let Some(base) = repo
+                    .merge_base(theirs, ours)
+                    .map_err(|e| anyhow::anyhow!("`{rev}`: {e}"))?
+                {
+                    hidden.push(base.detach());
+                }
+            }
+            Spec::IncludeOnlyParents(id) => tips.extend(read_commit(repo, id)?.1),
+            Spec::ExcludeParents(id) => {
+                tips.push(id);
+                hidden.extend(read_commit(repo, id)?.1);
+            }
+        }
+    }
+    // A revision may name a tag: peel it to the commit.
+    let peel = |id: ObjectId| -> anyhow::Result<ObjectId> {
+        let object = repo
+            .find_object(id)
+            .with_context(|| format!("cannot read object {id}"))?;
+        Ok(object
+            .peel_to_kind(Kind::Commit)
+            .with_context(|| format!("{id} is not a commit"))?
+            .id)
+    };
+    let tips = tips.into_iter().map(peel).collect::<anyhow::Result<_>>()?;
+    let hidden = hidden
+        .into_iter()
+        .map(peel)
+        .collect::<anyhow::Result<_>>()?;
+    Ok((tips, hidden))
+}
+
+/// Tree and parents of a commit.
+fn read_commit(repo: &gix::Repository, id: ObjectId) -> anyhow::Result<(ObjectId, Vec<ObjectId>)> {
+    let mut buf = Vec::new();
+    let data = repo
+        .objects
+        .try_find(&id, &mut buf)
+        .with_context(|| format!("cannot read commit {id}"))?
+        .with_context(|| format!("missing commit {id}"))?;
+    anyhow::ensure!(
+        data.kind == Kind::Commit,
+        "{id} is a {}, not a commit",
+        data.kind
+    );
+    let commit = CommitRef::from_bytes(data.data, repo.object_hash())
+        .with_context(|| format!("corrupt commit {id}"))?;
+    Ok((commit.tree(), commit.parents().collect()))
+}
+
+/// Read every commit reachable from `tips` but not from `hidden`.
+fn walk(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    hidden: &[ObjectId],
+    shallow: &HashSet<ObjectId>,
+    plan: &mut HistoryPlan,
+    on_commits: &(dyn Fn(usize) + Sync),
+) {
+    let mut buf = Vec::new();
+    // Everything reachable from an excluded commit.
+    let mut excluded: HashSet<ObjectId> = HashSet::new();
+    let mut stack: Vec<ObjectId> = hidden.to_vec();
+    while let Some(id) = stack.pop() {
+        if !excluded.insert(id) || shallow.contains(&id) {
+            continue;
+        }
+        match repo.objects.try_find(&id, &mut buf) {
+            Ok(Some(data)) if data.kind == Kind::Commit => {
+                if let Ok(c) = CommitRef::from_bytes(data.data, repo.object_hash()) {
+                    stack.extend(c.parents());
+                }
+            }
+            // A gap below the excluded side only makes the exclusion smaller.
+            _ => {}
+        }
+    }
+
+    let mut index: HashMap<ObjectId, u32> = HashMap::new();
+    let mut stack: Vec<(ObjectId, bool)> = tips.iter().map(|&t| (t, false)).collect();
+    // (child, parent id) pairs, resolved to indices once every commit is read.
+    let mut edges: Vec<(u32, ObjectId)> = Vec::new();
+    while let Some((id, boundary)) = stack.pop() {
+        if index.contains_key(&id) {
+            continue;
+        }
+        let data = match repo.objects.try_find(&id, &mut buf) {
+            Ok(Some(data)) if data.kind == Kind::Commit => data,
+            Ok(Some(data)) => {
+                plan.warn(format!("{id} is a {}, not a commit", data.kind));
+                continue;
+            }
+            Ok(None) => {
+                plan.warn(format!("missing commit {id}"));
+                continue;
+            }
+            Err(e) => {
+                plan.warn(format!("cannot read commit {id}: {e}"));
+                continue;
+            }
+        };
+        let commit = match CommitRef::from_bytes(data.data, repo.object_hash()) {
+            Ok(c) => c,
+            Err(e) => {
+                plan.warn(format!("corrupt commit {id}: {e}"));
+                continue;
+            }
+        };
+        let idx = plan.commits.len() as u32;
+        index.insert(id, idx);
+        let mut info = CommitInfo {
+            id,
+            tree: commit.tree(),
+            parents: Vec::new(),
+            author_name: String::new(),
+            author_email: String::new(),
+            date: String::new(),
+            summary: String::new(),
+            time: 0,
+            boundary,
+        };
+        if !boundary {
+            if let Ok(author) = commit.author() {
+                info.author_name = author.name.to_str_lossy().trim().to_string();
+                info.author_email = author.email.to_str_lossy().trim().to_string();
+                if let Ok(time) = author.time() {
+                    info.time = time.seconds;
+                    info.date = time
+                        .format(gix::date::time::format::ISO8601_STRICT)
+                        .unwrap_or_default();
+                }
+            }
+            info.summary = commit.message_summary().to_str_lossy().into_owned();
+            if !shallow.contains(&id) {
+                for parent in commit.parents() {
+                    edges.push((idx, parent));
+                    stack.push((parent, excluded.contains(&parent)));
+                }
+            }
+            on_commits(plan.commits.len() + 1);
+        }
+        plan.commits.push(info);
+    }
+    for (child, parent) in edges {
+        // A parent that could not be read was warned about; the child is then compared
+        // with the parents that remain (or with nothing).
+        if let Some(&p) = index.get(&parent) {
+            plan.commits[child as usize].parents.push(p);
+        }
+    }
+}
+
+/// Commits (boundary commits left out) ordered parents first; among commits whose
+/// parents are all done, the oldest first.
+fn topological_order(commits: &[CommitInfo]) -> Vec<u32> {
+    let mut pending = vec![0usize; commits.len()];
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); commits.len()];
+    for (i, c) in commits.iter().enumerate() {
+        if c.boundary {
+            continue;
+        }
+        for &p in &c.parents {
+            if !commits[p as usize].boundary {
+                pending[i] += 1;
+                children[p as usize].push(i as u32);
+            }
+        }
+    }
+    let mut ready: BinaryHeap<std::cmp::Reverse<(i64, u32)>> = commits
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| !c.boundary && pending[*i] == 0)
+        .map(|(i, c)| std::cmp::Reverse((c.time, i as u32)))
+        .collect();
+    let mut order = Vec::with_capacity(commits.len());
+    while let Some(std::cmp::Reverse((_, i))) = ready.pop() {
+        order.push(i);
+        for &child in &children[i as usize] {
+            pending[child as usize] -= 1;
+            if pending[child as usize] == 0 {
+                ready.push(std::cmp::Reverse((commits[child as usize].time, child)));
+            }
+        }
+    }
+    order
+}
+
+/// What a commit's tree adds over one parent's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Change {
+    path: Vec<u8>,
+    id: ObjectId,
+    submodule: bool,
+}
+
+/// Compare every commit with its parents in parallel batches and record, in order, the
+/// first introduction of each blob.
+fn introductions(
+    ts: &gix::ThreadSafeRepository,
+    cache_per_thread: usize,
+    order: &[u32],
+    plan: &mut HistoryPlan,
+) {
+    let handles: thread_local::ThreadLocal<RefCell<(gix::Repository, TreeCache)>> =
+        thread_local::ThreadLocal::new();
+    let mut blob_index: HashMap<ObjectId, u32> = HashMap::new();
+    let mut path_index: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut blobs: Vec<BlobRecord> = Vec::new();
+    // Newest first: packs store older versions as deltas against newer ones, so reading
+    // trees in this order finds each delta's base already in the cache. Later (older)
+    // introductions overwrite earlier ones, so each blob ends up attributed to the first
+    // commit, in topological order, that introduced it.
+    let newest_first: Vec<u32> = order.iter().rev().copied().collect();
+    for batch in newest_first.chunks(DIFF_BATCH) {
+        let commits = &plan.commits;
+        let results: Vec<(Vec<Change>, Vec<String>)> = batch
+            .par_iter()
+            .map(|&c| {
+                let cell = handles.get_or(|| {
+                    RefCell::new((
+                        thread_handle(ts, cache_per_thread / 2),
+                        TreeCache::new(cache_per_thread / 2),
+                    ))
+                });
+                let (repo, trees) = &mut *cell.borrow_mut();
+                commit_changes(repo, trees, commits, c as usize)
+            })
+            .collect();
+        for (&c, (changes, warnings)) in batch.iter().zip(results) {
+            for w in warnings {
+                plan.warn(w);
+            }
+            // In reverse too, so that of two paths in one commit the first in tree
+            // order is kept.
+            for change in changes.into_iter().rev() {
+                if change.submodule {
+                    plan.submodules += 1;
+                    continue;
+                }
+                let path = plan.intern(&mut path_index, &change.path);
+                match blob_index.get(&change.id) {
+                    Some(&b) => {
+                        let record = &mut blobs[b as usize];
+                        record.introductions += 1;
+                        record.commit = Some(c);
+                        record.path = path;
+                    }
+                    None => {
+                        blob_index.insert(change.id, blobs.len() as u32);
+                        blobs.push(BlobRecord {
+                            id: change.id,
+                            commit: Some(c),
+                            path,
+                            introductions: 1,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    plan.blobs = blobs;
+}
+
+/// The blobs (and submodule links) a commit introduces: what its tree has that no parent
+/// has at the same path.
+fn commit_changes(
+    repo: &gix::Repository,
+    trees: &mut TreeCache,
+    commits: &[CommitInfo],
+    c: usize,
+) -> (Vec<Change>, Vec<String>) {
+    let commit = &commits[c];
+    let mut warnings = Vec::new();
+    let mut diff = |old: Option<ObjectId>| {
+        let mut out = Vec::new();
+        let mut path = Vec::new();
+        if let Err(e) = diff_trees(repo, trees, old, commit.tree, &mut path, &mut out) {
+            warnings.push(format!("commit {}: {e}", commit.id));
+        }
+        out
+    };
+    let parents = &commit.parents;
+    let changes = match parents.split_first() {
+        None => diff(None),
+        Some((&first, rest)) => {
+            let mut changes = diff(Some(commits[first as usize].tree));
+            for &p in rest {
+                if changes.is_empty() {
+                    break;
+                }
+                // In a merge, only what is new against every parent was introduced here.
+                let other: HashSet<Change> =
+                    diff(Some(commits[p as usize].tree)).into_iter().collect();
+                changes.retain(|ch| other.contains(ch));
+            }
+            changes
+        }
+    };
+    (changes, warnings)
+}
+
+/// Decompressed trees, per worker: a commit's tree is its children's parent tree, and
+/// most subtrees are shared from commit to commit. Emptied when over its byte budget.
+pub(crate) struct TreeCache {
+    trees: HashMap<ObjectId, Rc<[u8]>>,
+    bytes: usize,
+    budget: usize,
+    buffer: Vec<u8>,
+}
+
+impl TreeCache {
+    fn new(budget: usize) -> TreeCache {
+        TreeCache {
+            trees: HashMap::new(),
+            bytes: 0,
+            budget,
+            buffer: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, repo: &gix::Repository, id: ObjectId) -> Result<Rc<[u8]>, String> {
+        if let Some(tree) = self.trees.get(&id) {
+            return Ok(tree.clone());
+        }
+        let data = match repo.objects.try_find(&id, &mut self.buffer) {
+            Ok(Some(d)) if d.kind == Kind::Tree => d,
+            Ok(Some(d)) => return Err(format!("{id} is a {}, not a tree", d.kind)),
+            Ok(None) => return Err(format!("missing tree {id}")),
+            Err(e) => return Err(format!("cannot read tree {id}: {e}")),
+        };
+        let tree: Rc<[u8]> = Rc::from(data.data);
+        if self.bytes + tree.len() > self.budget {
+            self.trees.clear();
+            self.bytes = 0;
+        }
+        self.bytes += tree.len() + 64;
+        self.trees.insert(id, tree.clone());
+        Ok(tree)
+    }
+}
+
+/// Git's tree order: names compare as bytes, a tree's name as if it ended in `/`.
+fn tree_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    match a[..n].cmp(&b[..n]) {
+        std::cmp::Ordering::Equal => {}
+        other => return other,
+    }
+    let tail = |name: &[u8], tree: bool| name.get(n).copied().or(tree.then_some(b'/'));
+    tail(a, a_tree).cmp(&tail(b, b_tree))
+}
+
+/// Record what `new` has that `old` has not at the same path. Unchanged subtrees are
+/// skipped by id; symbolic links are not content.
+fn diff_trees(
+    repo: &gix::Repository,
+    cache: &mut TreeCache,
+    old: Option<ObjectId>,
+    new: ObjectId,
+    path: &mut Vec<u8>,
+    out: &mut Vec<Change>,
+) -> Result<(), String> {
+    if old == Some(new) {
+        return Ok(());
+    }
+    let hash = repo.object_hash();
+    let new_data = cache.get(repo, new)?;
+    let old_data = match old {
+        Some(old) => cache.get(repo, old)?,
+        None => Rc::from(&[][..]),
+    };
+    let corrupt = |id: ObjectId, e: &dyn std::fmt::Display| format!("corrupt tree {id}: {e}");
+    let mut olds = TreeRefIter::from_bytes(&old_data, hash).peekable();
+    let mut first_error = Ok(());
+    for entry in TreeRefIter::from_bytes(&new_data, hash) {
+        let entry = entry.map_err(|e| corrupt(new, &e))?;
+        let (kind, name, id) = (entry.mode.kind(), entry.filename, entry.oid.to_owned());
+        let is_tree = kind == EntryKind::Tree;
+        // Advance the old side to the first entry not before this one.
+        let mut previous: Option<(EntryKind, ObjectId)> = None;
+        while let Some(next) = olds.peek() {
+            let o = match next {
+                Ok(o) => o,
+                Err(_) => {
+                    let Some(Err(e)) = olds.next() else {
+                        unreachable!("peeked an error")
+                    };
+                    return Err(corrupt(old.unwrap_or(new), &e));
+                }
+            };
+            let okind = o.mode.kind();
+            match tree_order(o.filename, okind == EntryKind::Tree, name, is_tree) {
+                std::cmp::Ordering::Less => {
+                    olds.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    previous = Some((okind, o.oid.to_owned()));
+                    olds.next();
+                    break;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        let len = path.len();
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(name);
+        match kind {
+            EntryKind::Tree => {
+                let old_tree = previous
+                    .filter(|(k, _)| *k == EntryKind::Tree)
+                    .map(|(_, i)| i);
+                let result = diff_trees(repo, cache, old_tree, id, path, out);
+                if first_error.is_ok() {
+                    first_error = result;
+                }
+            }
+            EntryKind::Blob | EntryKind::BlobExecutable => {
+                let same = previous.is_some_and(|(k, i)| {
+                    matches!(k, EntryKind::Blob | EntryKind::BlobExecutable) && i == id
+                });
+                if !same {
+                    out.push(Change {
+                        path: path.clone(),
+                        id,
+                        submodule: false,
+                    });
+                }
+            }
+            EntryKind::Commit => {
+                if previous != Some((EntryKind::Commit, id)) {
+                    out.push(Change {
+                        path: path.clone(),
+                        id,
+                        submodule: true,
+                    });
+                }
+            }
+            EntryKind::Link => {}
+        }
+        path.truncate(len);
+    }
+    first_error
+}
+
+/// Blobs in the object store that no scanned commit introduced.
+fn add_unreachable(repo: &gix::Repository, plan: &mut HistoryPlan) {
+    let known: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
+    let mut seen: HashSet<ObjectId> = HashSet::new();
+    let iter = match repo.objects.store_ref().iter() {
+        Ok(iter) => iter,
+        Err(e) => {
+            plan.warn(format!("cannot list the object store: {e}"));
+            return;
+        }
+    };
+    let unreachable_path = plan.paths.len() as u32;
+    plan.paths.push(String::new());
+    for id in iter {
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                plan.warn(format!("cannot list the object store: {e}"));
+                continue;
+            }
+        };
+        if known.contains(&id) || !seen.insert(id) {
+            continue;
+        }
+        match repo.objects.try_header(&id) {
+            Ok(Some(h)) if h.kind == Kind::Blob => plan.blobs.push(BlobRecord {
+                id,
+                commit: None,
+                path: unreachable_path,
+                introductions: 0,
+            }),
+            Ok(_) => {}
+            Err(e) => plan.warn(format!("cannot read object {id}: {e}")),
+        }
+    }
+}
+
+/// Pack by pack, front to back; loose objects last.
+fn sort_by_pack_location(repo: &gix::Repository, blobs: &mut [BlobRecord]) {
+    let mut buf = Vec::new();
+    let mut keyed: Vec<((u32, u64), usize)> = blobs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let key = match repo.objects.location_by_oid(&b.id, &mut buf) {
+                Ok(Some(loc)) => (loc.pack_id, loc.pack_offset),
+                _ => (u32::MAX, i as u64),
+            };
+            (key, i)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let sorted: Vec<BlobRecord> = keyed.iter().map(|&(_, i)| blobs[i].clone()).collect();
+    blobs.clone_from_slice(&sorted);
+}
+
+/// What reading one blob gave.
+pub enum BlobRead<'a> {
+    Data(&'a [u8]),
+    TooLarge(u64),
+    Missing,
+    Error(String),
+}
+
+/// Read a blob unless its header says it is over `max_size`: a huge blob is never
+/// inflated.
+pub fn read_blob<'a>(
+    repo: &gix::Repository,
+    id: &ObjectId,
+    max_size: u64,
+    buffer: &'a mut Vec<u8>,
+) -> BlobRead<'a> {
+    match repo.objects.try_header(id) {
+        Ok(Some(h)) if h.size > max_size => return BlobRead::TooLarge(h.size),
+        Ok(Some(_)) => {}
+        Ok(None) => return BlobRead::Missing,
+        Err(e) => return BlobRead::Error(e.to_string()),
+    }
+    match repo.objects.try_find(id, buffer) {
+        Ok(Some(data)) => BlobRead::Data(data.data),
+        Ok(None) => BlobRead::Missing,
+        Err(e) => BlobRead::Error(e.to_string()),
+    }
+}
+
+/// A Git LFS pointer file: the blob stands for content stored elsewhere.
+pub fn is_lfs_pointer(data: &[u8]) -> bool {
+    data.len() < 1024 && data.starts_with(b"version https://git-lfs.github.com/spec/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn tree_order_puts_trees_after_same_named_files() {
+        // Git sorts `a.txt` < `a/` < `ab` because `.` < `/` < `b`.
+        assert_eq!(tree_order(b"a.txt", false, b"a", true), Ordering::Less);
+        assert_eq!(tree_order(b"a", true, b"ab", false), Ordering::Less);
+        assert_eq!(tree_order(b"a", false, b"a", false), Ordering::Equal);
+        assert_eq!(tree_order(b"a", false, b"a.txt", false), Ordering::Less);
+    }
+
+    #[test]
+    fn lfs_pointers_are_recognised() {
+        let pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+        assert!(is_lfs_pointer(pointer));
+        assert!(!is_lfs_pointer(b"version = 1\n"));
+    }
+}
