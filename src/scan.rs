@@ -314,6 +314,7 @@ pub fn scan_git(
     for w in &plan.warnings {
         diag.warn(w);
     }
+    git::release_pack_pages(&repo);
     diag.note(&format!(
         "history read in {:.2}s: {} commits, {} unique blobs",
         started.elapsed().as_secs_f64(),
@@ -329,6 +330,7 @@ pub fn scan_git(
     let scratches = ScratchPool::default();
     let handles: thread_local::ThreadLocal<RefCell<(gix::Repository, Vec<u8>)>> =
         thread_local::ThreadLocal::new();
+    let inflated = AtomicU64::new(0);
     let unreadable = |message: String| {
         counters.unreadable_objects.fetch_add(1, Ordering::Relaxed);
         counters.warnings.fetch_add(1, Ordering::Relaxed);
@@ -363,7 +365,15 @@ pub fn scan_git(
                 None => path.clone(),
             };
             let data = match git::read_blob(handle, &id, config.max_file_size, buffer) {
-                BlobRead::Data(data) => data,
+                BlobRead::Data(data) => {
+                    let before = inflated.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    if before / RELEASE_PACK_PAGES_EVERY
+                        != (before + data.len() as u64) / RELEASE_PACK_PAGES_EVERY
+                    {
+                        git::release_pack_pages(&repo);
+                    }
+                    data
+                }
                 BlobRead::TooLarge(size) => {
                     counters.too_large.fetch_add(1, Ordering::Relaxed);
                     diag.note(&format!(
@@ -439,6 +449,10 @@ pub fn scan_git(
     });
     Ok(ScanOutcome { findings, summary })
 }
+
+/// Pack pages read are handed back to the kernel after this many bytes of blobs: the
+/// process stays small however large the packs are.
+const RELEASE_PACK_PAGES_EVERY: u64 = 16 << 20;
 
 /// Blobs a worker takes at a time: neighbours in the pack, read front to back.
 const BLOB_CHUNK: usize = 16;

@@ -63,8 +63,8 @@ pub struct GitArgs {
     /// Also scan blobs in the object store that no commit reaches.
     #[arg(long)]
     pub unreachable: bool,
-    /// Memory for object and delta caches, shared by the worker threads.
-    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    /// Memory for the tree and delta-base caches, shared by the worker threads.
+    #[arg(long, default_value = "32M", value_parser = parse_size)]
     pub memory_budget: u64,
     #[command(flatten)]
     pub scan: ScanArgs,

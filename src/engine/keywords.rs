@@ -5,13 +5,15 @@
 //! filter looks first: at each position, the case-folded bytes 0–3 (and 0–2) are hashed
 //! into 64 Kbit bitmaps (8 KiB each, in L1 cache) of the keywords' first four (three)
 //! bytes. Both tables are tested at every position without a branch between them; with
-//! a few hundred keywords less than one position in a hundred gets through, so the one
-//! branch left is almost always predicted. Only there does the Aho-Corasick automaton
-//! run, anchored, to report exactly which keywords start at that position. Keywords
-//! shorter than three bytes turn the filter off and the automaton searches the whole
-//! input.
+//! a few hundred keywords less than one position in fifty gets through, so the one
+//! branch left is almost always predicted. Only there are the keywords with exactly
+//! that folded prefix looked up and compared in full. Keywords shorter than three bytes
+//! turn the filter off and an Aho-Corasick automaton searches the whole input.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind, StartKind};
 
 const TABLE_WORDS: usize = (1 << 16) / 64;
 /// Sets bit 5 of each byte: ASCII letters become lower case; other bytes map to a byte
@@ -37,6 +39,30 @@ struct Filter {
     quads: Box<[u64; TABLE_WORDS]>,
     /// Bytes 0–2 of three-byte keywords (all zero when there are none).
     triples: Box<[u64; TABLE_WORDS]>,
+    /// Where the bitmaps let a position through: the keywords by their folded first
+    /// four (three) bytes, compared in full only when that prefix is right.
+    by_quad: HashMap<u32, Vec<usize>, BuildHasherDefault<WordHasher>>,
+    by_triple: HashMap<u32, Vec<usize>, BuildHasherDefault<WordHasher>>,
+    keywords: Vec<Vec<u8>>,
+}
+
+/// Multiplicative hashing for the `u32` prefixes: the bits hashbrown looks at (the top
+/// ones) get every input bit mixed in.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b) ^ (self.0 as u32));
+        }
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.0 = u64::from(x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 fn hash4(x: u32) -> usize {
@@ -82,13 +108,18 @@ impl KeywordMatcher {
             let mut f = Filter {
                 quads: Box::new([0; TABLE_WORDS]),
                 triples: Box::new([0; TABLE_WORDS]),
+                by_quad: HashMap::default(),
+                by_triple: HashMap::default(),
+                keywords: keywords.iter().map(|k| k.as_bytes().to_vec()).collect(),
             };
-            for k in keywords {
+            for (i, k) in keywords.iter().enumerate() {
                 let x = load_folded(k.as_bytes());
                 if k.len() == 3 {
                     set(&mut f.triples, hash3(x));
+                    f.by_triple.entry(x & 0x00FF_FFFF).or_default().push(i);
                 } else {
                     set(&mut f.quads, hash4(x));
+                    f.by_quad.entry(x).or_default().push(i);
                 }
             }
             f
@@ -109,21 +140,23 @@ impl KeywordMatcher {
             return;
         };
         let mut verify = |at: usize| {
-            let input = Input::new(data).range(at..).anchored(Anchored::Yes);
-            let mut state = aho_corasick::automaton::OverlappingState::start();
-            loop {
-                self.automaton.find_overlapping(input.clone(), &mut state);
-                match state.get_match() {
-                    // An anchored overlapping search also reports keywords that are
-                    // suffixes of the one found here; those start later and are found
-                    // from their own position.
-                    Some(m) if m.start() != at => {}
-                    Some(m) => on_hit(KeywordHit {
-                        keyword: m.pattern().as_usize(),
-                        start: m.start(),
-                        end: m.end(),
-                    }),
-                    None => break,
+            let x = load_folded(&data[at..]);
+            let candidates = [
+                filter.by_quad.get(&x),
+                filter.by_triple.get(&(x & 0x00FF_FFFF)),
+            ];
+            for &k in candidates.into_iter().flatten().flatten() {
+                let keyword = &filter.keywords[k];
+                let end = at + keyword.len();
+                if data
+                    .get(at..end)
+                    .is_some_and(|text| text.eq_ignore_ascii_case(keyword))
+                {
+                    on_hit(KeywordHit {
+                        keyword: k,
+                        start: at,
+                        end,
+                    });
                 }
             }
         };

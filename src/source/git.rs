@@ -25,7 +25,6 @@ use anyhow::Context as _;
 use gix::bstr::ByteSlice;
 use gix::objs::tree::EntryKind;
 use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TreeRefIter};
-use gix::odb::pack::Find as _;
 use gix::ObjectId;
 use rayon::prelude::*;
 
@@ -104,12 +103,16 @@ pub fn open(path: &Path) -> anyhow::Result<gix::ThreadSafeRepository> {
         .map_err(|e| anyhow::anyhow!("{}: not a git repository ({e})", path.display()))
 }
 
-/// A thread's own handle on the repository, with caches sized to its share of the
-/// memory budget.
+/// A thread's own handle on the repository, with a delta-base cache of `cache_bytes`.
+/// Small is right: blobs are read in pack order and trees newest first, so a delta's
+/// base is almost always one of the last objects read, and every object put in the
+/// cache is a copy.
 pub fn thread_handle(repo: &gix::ThreadSafeRepository, cache_bytes: usize) -> gix::Repository {
     let mut r = repo.to_thread_local();
-    r.object_cache_size(cache_bytes / 4);
-    let pack_cache = cache_bytes - cache_bytes / 4;
+    // Objects are read through `objects` directly; the decoded-object cache would only
+    // hold copies.
+    r.object_cache_size(0);
+    let pack_cache = cache_bytes;
     r.objects.set_pack_cache(move || {
         Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
             pack_cache,
@@ -628,6 +631,19 @@ fn diff_trees(
                 std::cmp::Ordering::Greater => break,
             }
         }
+        // Unchanged entries (the vast majority) cost no path building.
+        let unchanged = previous.is_some_and(|(k, i)| {
+            i == id
+                && (k == kind
+                    || matches!(
+                        (k, kind),
+                        (EntryKind::Blob, EntryKind::BlobExecutable)
+                            | (EntryKind::BlobExecutable, EntryKind::Blob)
+                    ))
+        });
+        if unchanged || kind == EntryKind::Link {
+            continue;
+        }
         let len = path.len();
         if !path.is_empty() {
             path.push(b'/');
@@ -643,27 +659,11 @@ fn diff_trees(
                     first_error = result;
                 }
             }
-            EntryKind::Blob | EntryKind::BlobExecutable => {
-                let same = previous.is_some_and(|(k, i)| {
-                    matches!(k, EntryKind::Blob | EntryKind::BlobExecutable) && i == id
-                });
-                if !same {
-                    out.push(Change {
-                        path: path.clone(),
-                        id,
-                        submodule: false,
-                    });
-                }
-            }
-            EntryKind::Commit => {
-                if previous != Some((EntryKind::Commit, id)) {
-                    out.push(Change {
-                        path: path.clone(),
-                        id,
-                        submodule: true,
-                    });
-                }
-            }
+            EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Commit => out.push(Change {
+                path: path.clone(),
+                id,
+                submodule: kind == EntryKind::Commit,
+            }),
             EntryKind::Link => {}
         }
         path.truncate(len);
@@ -708,24 +708,92 @@ fn add_unreachable(repo: &gix::Repository, plan: &mut HistoryPlan) {
     }
 }
 
-/// Pack by pack, front to back; loose objects last.
-fn sort_by_pack_location(repo: &gix::Repository, blobs: &mut [BlobRecord]) {
-    let mut buf = Vec::new();
-    let mut keyed: Vec<((u32, u64), usize)> = blobs
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let key = match repo.objects.location_by_oid(&b.id, &mut buf) {
-                Ok(Some(loc)) => (loc.pack_id, loc.pack_offset),
-                _ => (u32::MAX, i as u64),
-            };
-            (key, i)
-        })
-        .collect();
-    keyed.sort_unstable();
-    let sorted: Vec<BlobRecord> = keyed.iter().map(|&(_, i)| blobs[i].clone()).collect();
-    blobs.clone_from_slice(&sorted);
+/// Pack by pack, front to back; loose objects (and objects of alternates) last. The
+/// offsets come from walking each pack index once, not from a lookup per blob.
+fn sort_by_pack_location(repo: &gix::Repository, blobs: &mut Vec<BlobRecord>) {
+    let position: HashMap<ObjectId, usize> =
+        blobs.iter().enumerate().map(|(i, b)| (b.id, i)).collect();
+    let mut keys: Vec<(u32, u64)> = (0..blobs.len()).map(|i| (u32::MAX, i as u64)).collect();
+    for (pack, index) in pack_indices(repo).iter().enumerate() {
+        for entry in index.iter() {
+            if let Some(&i) = position.get(&entry.oid) {
+                keys[i] = keys[i].min((pack as u32, entry.pack_offset));
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..blobs.len()).collect();
+    order.sort_unstable_by_key(|&i| keys[i]);
+    let mut taken: Vec<Option<BlobRecord>> = std::mem::take(blobs).into_iter().map(Some).collect();
+    *blobs = order.into_iter().filter_map(|i| taken[i].take()).collect();
 }
+
+/// The repository's own pack indices; one that cannot be read only costs ordering.
+fn pack_indices(repo: &gix::Repository) -> Vec<gix::odb::pack::index::File> {
+    let dir = repo.objects.store_ref().path().join("pack");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| gix::odb::pack::index::File::at(&p, repo.object_hash()).ok())
+        .collect()
+}
+
+/// Hand the pages of the repository's pack files that this process has mapped back to
+/// the kernel. gix maps whole packs; once read, their pages would otherwise stay
+/// resident until exit, so a multi-gigabyte pack would make a multi-gigabyte process.
+/// The data stays in the page cache: touching it again costs a minor fault, not I/O.
+#[cfg(target_os = "linux")]
+pub fn release_pack_pages(repo: &gix::ThreadSafeRepository) {
+    let Ok(pack_dir) = repo.objects.path().join("pack").canonicalize() else {
+        return;
+    };
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for line in maps.lines() {
+        // `start-end perms offset dev inode path`
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(_), Some(_), Some(_), Some(_), Some(path)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            continue;
+        };
+        // Pack data only: the indices are small and consulted for every object.
+        let path = Path::new(path);
+        if !path.starts_with(&pack_dir) || path.extension().is_none_or(|x| x != "pack") {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        // SAFETY: the range is a read-only file mapping of this process (gix maps packs
+        // read-only and never writes through them); MADV_DONTNEED only drops resident
+        // pages, which the kernel faults back in from the file on the next access.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn release_pack_pages(_repo: &gix::ThreadSafeRepository) {}
 
 /// What reading one blob gave.
 pub enum BlobRead<'a> {
