@@ -18,7 +18,7 @@ use crate::finding::{fingerprint, redact, Confidence, Finding, GitContext};
 use crate::snippet;
 use crate::source::dir::{self, FileContent, WalkEvent, WalkOptions};
 use crate::source::git::{self, BlobRead, HistoryOptions};
-use crate::source::{is_binary, utf16_to_utf8, Blob, Provenance};
+use crate::source::{has_binary_extension, is_binary, utf16_to_utf8, Blob, Provenance};
 
 /// Default for `--max-file-size`.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
@@ -302,15 +302,21 @@ pub fn scan_git(
     options: &HistoryOptions,
 ) -> anyhow::Result<ScanOutcome> {
     let repo = git::open(repo_path)?;
-    let engine = build_engine(config)?;
     let started = Instant::now();
     let diag = Diagnostics::new(config.progress, config.verbose);
     diag.progress.set_message("reading history");
-    let plan = git::plan(&repo, options, &|n| {
-        if n % 1024 == 0 {
-            diag.progress.set_message(format!("{n} commits walked"));
-        }
-    })?;
+    // The rules load while the history is read.
+    let (engine, plan) = std::thread::scope(|s| {
+        let engine = s.spawn(|| build_engine(config));
+        let plan = git::plan(&repo, options, &|n| {
+            if n % 1024 == 0 {
+                diag.progress.set_message(format!("{n} commits walked"));
+            }
+        });
+        let engine = engine.join().expect("rule loading does not panic");
+        (engine, plan)
+    });
+    let (engine, plan) = (engine?, plan?);
     for w in &plan.warnings {
         diag.warn(w);
     }
@@ -364,6 +370,11 @@ pub fn scan_git(
                 Some(c) => format!("{path} in commit {}", plan.commits[c as usize].id),
                 None => path.clone(),
             };
+            if has_binary_extension(&path) {
+                counters.binary.fetch_add(1, Ordering::Relaxed);
+                diag.note(&format!("skipped {at}: binary file type"));
+                continue;
+            }
             let data = match git::read_blob(handle, &id, config.max_file_size, buffer) {
                 BlobRead::Data(data) => {
                     let before = inflated.fetch_add(data.len() as u64, Ordering::Relaxed);
