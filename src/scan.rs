@@ -317,8 +317,18 @@ pub fn scan_git(
         (engine, plan)
     });
     let (engine, plan) = (engine?, plan?);
-    for w in &plan.warnings {
-        diag.warn(w);
+    for (i, w) in plan.warnings.iter().enumerate() {
+        if i < MAX_LISTED_OBJECT_WARNINGS {
+            diag.warn(w);
+        } else {
+            diag.note(w);
+        }
+    }
+    if plan.warnings.len() > MAX_LISTED_OBJECT_WARNINGS {
+        diag.warn(&format!(
+            "{} more problems reading the history (-v lists them)",
+            plan.warnings.len() - MAX_LISTED_OBJECT_WARNINGS
+        ));
     }
     git::release_pack_pages(&repo);
     diag.note(&format!(
@@ -337,10 +347,16 @@ pub fn scan_git(
     let handles: thread_local::ThreadLocal<RefCell<(gix::Repository, Vec<u8>)>> =
         thread_local::ThreadLocal::new();
     let inflated = AtomicU64::new(0);
+    // A partial clone may lack thousands of blobs: the first few are warnings, the rest
+    // notes, and one line at the end counts them.
     let unreadable = |message: String| {
-        counters.unreadable_objects.fetch_add(1, Ordering::Relaxed);
+        let n = counters.unreadable_objects.fetch_add(1, Ordering::Relaxed);
         counters.warnings.fetch_add(1, Ordering::Relaxed);
-        diag.warn(&message);
+        if (n as usize) < MAX_LISTED_OBJECT_WARNINGS {
+            diag.warn(&message);
+        } else {
+            diag.note(&message);
+        }
     };
     let show_progress = |found: usize| {
         let bytes = counters.bytes.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0);
@@ -440,6 +456,13 @@ pub fn scan_git(
         }
     });
     diag.progress.finish_and_clear();
+    let unread = counters.unreadable_objects.load(Ordering::Relaxed) as usize;
+    if unread > MAX_LISTED_OBJECT_WARNINGS {
+        diag.warn(&format!(
+            "{unread} blobs could not be read in all ({} listed; -v lists them all)",
+            MAX_LISTED_OBJECT_WARNINGS
+        ));
+    }
     let mut findings = findings.into_inner().expect("findings lock");
     sort_findings(&mut findings);
     let mut summary = summarize(
@@ -460,6 +483,9 @@ pub fn scan_git(
     });
     Ok(ScanOutcome { findings, summary })
 }
+
+/// Object problems listed as warnings before the rest become `-v` notes.
+const MAX_LISTED_OBJECT_WARNINGS: usize = 20;
 
 /// Pack pages read are handed back to the kernel after this many bytes of blobs: the
 /// process stays small however large the packs are.

@@ -438,3 +438,30 @@ fn an_empty_repository_is_clean() {
     assert_eq!(code, 0);
     assert_eq!(doc["summary"]["history"]["commits"], 0);
 }
+
+#[test]
+fn a_partial_clone_without_its_blobs_is_an_incomplete_audit() {
+    let repo = Repo::new(&[]);
+    for i in 0..3 {
+        repo.commit(&[(&format!("f{i}.txt"), &format!("line {i}\n"))], "add");
+    }
+    repo.git(&["config", "uploadpack.allowFilter", "true"]);
+    let partial = repo.sibling("partial");
+    git_in(
+        repo.path.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            "--no-checkout",
+            &format!("file://{}", repo.path.display()),
+            partial.to_str().unwrap(),
+        ],
+    );
+    let (code, doc, out) = scan(&partial, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(doc["summary"]["history"]["complete"], false);
+    assert_eq!(doc["summary"]["history"]["commits"], 3);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("missing blob").count(), 3, "{stderr}");
+}

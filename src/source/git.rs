@@ -147,7 +147,15 @@ pub fn plan(
     };
     plan.shallow = !shallow.is_empty();
     let (tips, hidden) = select(&repo, options, &mut plan)?;
-    walk(&repo, &tips, &hidden, &shallow, &mut plan, on_commits);
+    walk(
+        &repo,
+        &tips,
+        &hidden,
+        &|_| false,
+        &shallow,
+        &mut plan,
+        on_commits,
+    );
     let order = topological_order(&plan.commits);
     introductions(ts, options.cache_per_thread, &order, &mut plan);
     if options.unreachable {
@@ -279,10 +287,13 @@ fn read_commit(repo: &gix::Repository, id: ObjectId) -> anyhow::Result<(ObjectId
 }
 
 /// Read every commit reachable from `tips` but not from `hidden`.
+/// `known`: commits the caller already has scanned (a push's pre-existing history); the
+/// walk stops at them as at excluded ones.
 fn walk(
     repo: &gix::Repository,
     tips: &[ObjectId],
     hidden: &[ObjectId],
+    known: &dyn Fn(&ObjectId) -> bool,
     shallow: &HashSet<ObjectId>,
     plan: &mut HistoryPlan,
     on_commits: &(dyn Fn(usize) + Sync),
@@ -307,7 +318,11 @@ fn walk(
     }
 
     let mut index: HashMap<ObjectId, u32> = HashMap::new();
-    let mut stack: Vec<(ObjectId, bool)> = tips.iter().map(|&t| (t, false)).collect();
+    let mut stack: Vec<(ObjectId, bool)> = tips
+        .iter()
+        .filter(|&t| !excluded.contains(t) && !known(t))
+        .map(|&t| (t, false))
+        .collect();
     // (child, parent id) pairs, resolved to indices once every commit is read.
     let mut edges: Vec<(u32, ObjectId)> = Vec::new();
     while let Some((id, boundary)) = stack.pop() {
@@ -364,7 +379,7 @@ fn walk(
             if !shallow.contains(&id) {
                 for parent in commit.parents() {
                     edges.push((idx, parent));
-                    stack.push((parent, excluded.contains(&parent)));
+                    stack.push((parent, excluded.contains(&parent) || known(&parent)));
                 }
             }
             on_commits(plan.commits.len() + 1);
@@ -417,10 +432,12 @@ fn topological_order(commits: &[CommitInfo]) -> Vec<u32> {
 
 /// What a commit's tree adds over one parent's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Change {
-    path: Vec<u8>,
-    id: ObjectId,
-    submodule: bool,
+pub(crate) struct Change {
+    pub path: Vec<u8>,
+    pub id: ObjectId,
+    pub submodule: bool,
+    /// The blob at the same path in the parent compared with, when there was one.
+    pub previous: Option<ObjectId>,
 }
 
 /// Compare every commit with its parents in parallel batches and record, in order, the
@@ -493,7 +510,7 @@ fn introductions(
 
 /// The blobs (and submodule links) a commit introduces: what its tree has that no parent
 /// has at the same path.
-fn commit_changes(
+pub(crate) fn commit_changes(
     repo: &gix::Repository,
     trees: &mut TreeCache,
     commits: &[CommitInfo],
@@ -519,9 +536,11 @@ fn commit_changes(
                     break;
                 }
                 // In a merge, only what is new against every parent was introduced here.
-                let other: HashSet<Change> =
-                    diff(Some(commits[p as usize].tree)).into_iter().collect();
-                changes.retain(|ch| other.contains(ch));
+                let other: HashSet<(Vec<u8>, ObjectId)> = diff(Some(commits[p as usize].tree))
+                    .into_iter()
+                    .map(|ch| (ch.path, ch.id))
+                    .collect();
+                changes.retain(|ch| other.contains(&(ch.path.clone(), ch.id)));
             }
             changes
         }
@@ -539,7 +558,7 @@ pub(crate) struct TreeCache {
 }
 
 impl TreeCache {
-    fn new(budget: usize) -> TreeCache {
+    pub(crate) fn new(budget: usize) -> TreeCache {
         TreeCache {
             trees: HashMap::new(),
             bytes: 0,
@@ -663,6 +682,9 @@ fn diff_trees(
                 path: path.clone(),
                 id,
                 submodule: kind == EntryKind::Commit,
+                previous: previous
+                    .filter(|(k, _)| matches!(k, EntryKind::Blob | EntryKind::BlobExecutable))
+                    .map(|(_, i)| i),
             }),
             EntryKind::Link => {}
         }
@@ -794,6 +816,90 @@ pub fn release_pack_pages(repo: &gix::ThreadSafeRepository) {
 
 #[cfg(not(target_os = "linux"))]
 pub fn release_pack_pages(_repo: &gix::ThreadSafeRepository) {}
+
+/// A blob a push introduces, with where.
+#[derive(Debug, Clone)]
+pub struct PushedBlob {
+    /// Index into `PushPlan::commits`.
+    pub commit: u32,
+    pub path: String,
+    pub id: ObjectId,
+    /// The blob at that path in the parent, for a modified file.
+    pub previous: Option<ObjectId>,
+}
+
+/// What a push adds.
+#[derive(Debug, Default)]
+pub struct PushPlan {
+    pub commits: Vec<CommitInfo>,
+    pub blobs: Vec<PushedBlob>,
+    pub warnings: Vec<String>,
+    pub complete: bool,
+}
+
+/// The commits reachable from `tips` that the repository did not have (`known` says
+/// which it had: with Git's quarantine, every object outside it; `hidden` stops the walk
+/// too), and the blobs they introduce that `known_blob` does not know, each blob once.
+pub fn plan_push(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    hidden: &[ObjectId],
+    known: &dyn Fn(&ObjectId) -> bool,
+    known_blob: &dyn Fn(&ObjectId) -> bool,
+) -> PushPlan {
+    let mut history = HistoryPlan {
+        complete: true,
+        ..HistoryPlan::default()
+    };
+    let shallow: HashSet<ObjectId> = match repo.shallow_commits() {
+        Ok(Some(commits)) => commits.iter().copied().collect(),
+        _ => HashSet::new(),
+    };
+    walk(repo, tips, hidden, known, &shallow, &mut history, &|_| {});
+    let order = topological_order(&history.commits);
+    let mut trees = TreeCache::new(16 << 20);
+    let mut seen: HashSet<ObjectId> = HashSet::new();
+    let mut blobs = Vec::new();
+    for &c in &order {
+        let (changes, warnings) = commit_changes(repo, &mut trees, &history.commits, c as usize);
+        for w in warnings {
+            history.warn(w);
+        }
+        for change in changes {
+            if change.submodule || known_blob(&change.id) || !seen.insert(change.id) {
+                continue;
+            }
+            blobs.push(PushedBlob {
+                commit: c,
+                path: String::from_utf8_lossy(&change.path).into_owned(),
+                id: change.id,
+                previous: change.previous,
+            });
+        }
+    }
+    PushPlan {
+        commits: history.commits,
+        blobs,
+        warnings: history.warnings,
+        complete: history.complete,
+    }
+}
+
+/// Peel a pushed id to the commit it names (an annotated tag names one).
+pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>, String> {
+    let object = repo
+        .find_object(id)
+        .map_err(|e| format!("cannot read object {id}: {e}"))?;
+    match object.kind {
+        Kind::Commit => Ok(Some(id)),
+        Kind::Tag => match object.peel_to_kind(Kind::Commit) {
+            Ok(c) => Ok(Some(c.id)),
+            // A tag of a tree or a blob has no history to scan.
+            Err(_) => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
 
 /// What reading one blob gave.
 pub enum BlobRead<'a> {
