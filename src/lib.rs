@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod engine;
 pub mod finding;
+pub mod hook;
 pub mod report;
 pub mod scan;
 pub mod snippet;

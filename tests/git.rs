@@ -2,93 +2,14 @@
 //! attribution, merges, tags, SHA-256, shallow and bare clones, worktrees, LFS pointers,
 //! corrupt objects, ranges and unreachable blobs.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
+use common::{git_in, github_token, tollgate, Repo, STRIPE_KEY};
 use serde_json::Value;
 use tempfile::TempDir;
-
-/// The fake, checksum-valid GitHub token planted in `fixtures/app/.env`.
-fn github_token() -> String {
-    let env =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/app/.env"))
-            .unwrap();
-    env.lines()
-        .find_map(|l| l.strip_prefix("GITHUB_TOKEN="))
-        .expect("fixture token")
-        .to_string()
-}
-
-/// A second secret of another kind, so that tests can tell findings apart.
-const STRIPE_KEY: &str = "sk_live_51Hq8ZkLmNpQrStUvWxYz0aBcD4eF";
-
-struct Repo {
-    _tmp: TempDir,
-    path: PathBuf,
-}
-
-fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Ada Author")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.org")
-        .env("GIT_COMMITTER_NAME", "Ada Author")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.org")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-impl Repo {
-    fn new(extra_init: &[&str]) -> Repo {
-        let tmp = TempDir::new().unwrap();
-        let path = tmp.path().join("repo");
-        std::fs::create_dir(&path).unwrap();
-        let mut args = vec!["init", "-q", "-b", "main"];
-        args.extend_from_slice(extra_init);
-        git_in(&path, &args);
-        Repo { _tmp: tmp, path }
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        git_in(&self.path, args)
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let p = self.path.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-
-    /// Write the files, commit everything, return the commit id.
-    fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
-        for (rel, content) in files {
-            self.write(rel, content);
-        }
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
-        self.git(&["rev-parse", "HEAD"])
-    }
-
-    fn sibling(&self, name: &str) -> PathBuf {
-        self.path.parent().unwrap().join(name)
-    }
-}
-
-fn tollgate() -> Command {
-    let mut cmd = Command::cargo_bin("tollgate").expect("binary built");
-    cmd.env_remove("CI").env("NO_COLOR", "1");
-    cmd
-}
 
 fn scan(repo: &Path, extra: &[&str]) -> (i32, Value, Output) {
     let out = tollgate()

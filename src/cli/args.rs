@@ -24,6 +24,12 @@ pub enum Command {
     Dir(DirArgs),
     /// Audit a repository's history: every blob reachable from every ref, scanned once.
     Git(GitArgs),
+    /// Server-side pre-receive hook: reject a push that adds a secret (reads Git's
+    /// `<old> <new> <ref>` lines on stdin; policy from `git config tollgate.*`).
+    PreReceive(PreReceiveArgs),
+    /// Install or remove the pre-receive hook.
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// List or check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -72,6 +78,39 @@ pub struct GitArgs {
     pub rules: RuleArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PreReceiveArgs {
+    /// The repository (default: $GIT_DIR, as Git sets it for hooks, else `.`).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write a hook that runs `tollgate pre-receive` (an existing hook is never replaced).
+    Install(HookTargetArgs),
+    /// Remove the hook `install` wrote (and nothing else).
+    Uninstall(HookTargetArgs),
+}
+
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct HookTargetArgs {
+    /// A repository (bare or not): writes its `hooks/pre-receive` (default: the current
+    /// repository).
+    #[arg(long, value_name = "REPO")]
+    pub bare: Option<PathBuf>,
+    /// A GitLab server-hooks directory (a repository's `custom_hooks`, or the global
+    /// one): writes `DIR/pre-receive.d/tollgate`.
+    #[arg(long, value_name = "DIR")]
+    pub gitlab_dir: Option<PathBuf>,
+    /// A Gitea or Forgejo repository: writes its `hooks/pre-receive.d/tollgate`.
+    #[arg(long, value_name = "REPO")]
+    pub gitea: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -11,8 +11,8 @@ use clap::Parser;
 use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
 
 use args::{
-    Cli, ColorArg, Command, DirArgs, FormatArg, GitArgs, OutputArgs, RuleArgs, RulesCommand,
-    ScanArgs,
+    Cli, ColorArg, Command, DirArgs, FormatArg, GitArgs, HookCommand, HookTargetArgs, OutputArgs,
+    RuleArgs, RulesCommand, ScanArgs,
 };
 
 use crate::engine::check::check_rules;
@@ -29,6 +29,26 @@ pub fn run() -> anyhow::Result<u8> {
     match cli.command {
         Command::Dir(args) => run_dir(args),
         Command::Git(args) => run_git(args),
+        Command::PreReceive(args) => {
+            let config = ScanConfig {
+                rules: rule_selection(&args.rules),
+                progress: false,
+                ..ScanConfig::default()
+            };
+            Ok(crate::hook::run_pre_receive(&config, args.repo.as_deref()))
+        }
+        Command::Hook(HookCommand::Install(target)) => {
+            let file = crate::hook::install(&hook_target(target))?;
+            println!("installed {}", file.display());
+            Ok(0)
+        }
+        Command::Hook(HookCommand::Uninstall(target)) => {
+            match crate::hook::uninstall(&hook_target(target))? {
+                Some(file) => println!("removed {}", file.display()),
+                None => println!("no tollgate hook installed there"),
+            }
+            Ok(0)
+        }
         Command::Rules(RulesCommand::List { rules, json }) => list_rules(&rules, json),
         Command::Rules(RulesCommand::Check { files, rules }) => check(&files, &rules),
     }
@@ -40,6 +60,16 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<io::Error>()
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+fn hook_target(args: HookTargetArgs) -> crate::hook::HookTarget {
+    use crate::hook::HookTarget;
+    match (args.bare, args.gitlab_dir, args.gitea) {
+        (_, Some(dir), _) => HookTarget::GitLab(dir),
+        (_, _, Some(repo)) => HookTarget::Gitea(repo),
+        (Some(repo), _, _) => HookTarget::Repository(repo),
+        (None, None, None) => HookTarget::Repository(".".into()),
+    }
 }
 
 fn rule_selection(args: &RuleArgs) -> RuleSelection {

@@ -1,0 +1,868 @@
+//! `tollgate pre-receive`: the server-side gate. Git runs it with the pushed objects still
+//! in a quarantine directory and one `<old> <new> <ref>` line per ref on stdin; it scans
+//! exactly what the push adds and exits non-zero to reject the push.
+//!
+//! Policy comes from `git config` (repository, then global and system), so one binary
+//! serves every repository of a server. The scan runs under a time budget; a timeout or an
+//! internal error ends in the configured outcome, never in a hang.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::engine::{Engine, ScratchPool};
+use crate::finding::{Confidence, Finding, GitContext};
+use crate::scan::{scan_blob, ScanConfig};
+use crate::snippet;
+use crate::source::git::{self, BlobRead, PushPlan};
+use crate::source::{has_binary_extension, is_binary, utf16_to_utf8, Provenance};
+
+/// The push option that asks to skip the scan (honoured only with `tollgate.allowBypass`).
+pub const SKIP_PUSH_OPTION: &str = "tollgate.skip";
+/// A commit message containing this skips the scan of the ref it is the tip of (honoured
+/// only with `tollgate.allowBypass`).
+pub const SKIP_MESSAGE_MARKER: &str = "[tollgate skip]";
+/// The first line of every hook file tollgate writes; `hook uninstall` removes only those.
+pub const HOOK_MARKER: &str = "# tollgate pre-receive hook";
+
+/// What to do when the scan cannot decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Accept,
+    Reject,
+}
+
+/// Server-side settings, from `git config`.
+#[derive(Debug, Clone)]
+pub struct HookPolicy {
+    /// `tollgate.minConfidence` (default `medium`): findings below do not block.
+    pub min_confidence: Confidence,
+    /// `tollgate.timeout` (default `4s`).
+    pub timeout: Duration,
+    /// `tollgate.onTimeout` (default `accept`).
+    pub on_timeout: Outcome,
+    /// `tollgate.onError` (default `accept`).
+    pub on_error: Outcome,
+    /// `tollgate.allowBypass` (default `false`).
+    pub allow_bypass: bool,
+    /// `tollgate.auditLog` (default `<git dir>/tollgate-audit.jsonl`; `false` or empty
+    /// turns it off).
+    pub audit_log: Option<PathBuf>,
+}
+
+impl HookPolicy {
+    fn defaults(git_dir: &Path) -> HookPolicy {
+        HookPolicy {
+            min_confidence: Confidence::Medium,
+            timeout: Duration::from_secs(4),
+            on_timeout: Outcome::Accept,
+            on_error: Outcome::Accept,
+            allow_bypass: false,
+            audit_log: Some(git_dir.join("tollgate-audit.jsonl")),
+        }
+    }
+
+    /// Read the policy; a value that does not parse is an error rather than a silent
+    /// default, so that a typo in a security setting is noticed.
+    fn from_config(repo: &gix::Repository) -> Result<HookPolicy, String> {
+        let config = repo.config_snapshot();
+        let mut policy = HookPolicy::defaults(repo.git_dir());
+        let get = |key: &str| config.string(key).map(|v| v.to_string());
+        if let Some(v) = get("tollgate.minConfidence") {
+            policy.min_confidence = v
+                .parse()
+                .map_err(|e| format!("tollgate.minConfidence: {e}"))?;
+        }
+        if let Some(v) = get("tollgate.timeout") {
+            policy.timeout =
+                parse_duration(&v).ok_or(format!("tollgate.timeout: `{v}` is not a duration"))?;
+        }
+        if let Some(v) = get("tollgate.onTimeout") {
+            policy.on_timeout =
+                parse_outcome(&v).ok_or(format!("tollgate.onTimeout: `{v}` (accept or reject)"))?;
+        }
+        if let Some(v) = get("tollgate.onError") {
+            policy.on_error =
+                parse_outcome(&v).ok_or(format!("tollgate.onError: `{v}` (accept or reject)"))?;
+        }
+        if get("tollgate.allowBypass").is_some() {
+            policy.allow_bypass = config
+                .boolean("tollgate.allowBypass")
+                .ok_or("tollgate.allowBypass: not a boolean")?;
+        }
+        if let Some(v) = get("tollgate.auditLog") {
+            policy.audit_log = match v.trim() {
+                "" | "false" | "off" | "no" => None,
+                path => Some(PathBuf::from(path)),
+            };
+        }
+        Ok(policy)
+    }
+}
+
+/// `4`, `4s`, `1500ms`, `1m`.
+fn parse_duration(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    let (number, unit) = match v.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&v[..i], v[i..].trim()),
+        None => (v, "s"),
+    };
+    let n: f64 = number.parse().ok()?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" | "min" => n * 60.0,
+        _ => return None,
+    };
+    (secs > 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs))
+}
+
+fn parse_outcome(v: &str) -> Option<Outcome> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "accept" | "open" | "allow" => Some(Outcome::Accept),
+        "reject" | "closed" | "deny" | "block" => Some(Outcome::Reject),
+        _ => None,
+    }
+}
+
+/// One line of stdin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefUpdate {
+    pub old: String,
+    pub new: String,
+    #[serde(rename = "ref")]
+    pub name: String,
+}
+
+impl RefUpdate {
+    fn is_deletion(&self) -> bool {
+        is_zero(&self.new)
+    }
+}
+
+fn is_zero(id: &str) -> bool {
+    id.bytes().all(|b| b == b'0')
+}
+
+/// Parse the hook's stdin: `<old> <new> <ref>` lines of 40 or 64 hex digits.
+pub fn parse_updates(input: &str) -> Result<Vec<RefUpdate>, String> {
+    let mut updates = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let hex =
+            |s: &str| (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit());
+        match fields.as_slice() {
+            [old, new, name] if hex(old) && hex(new) && old.len() == new.len() => {
+                updates.push(RefUpdate {
+                    old: old.to_string(),
+                    new: new.to_string(),
+                    name: name.to_string(),
+                })
+            }
+            _ => {
+                return Err(format!(
+                    "line {}: expected `<old-id> <new-id> <ref>`",
+                    n + 1
+                ))
+            }
+        }
+    }
+    Ok(updates)
+}
+
+/// What the scan decided.
+#[derive(Debug, Default)]
+struct Verdict {
+    findings: Vec<Finding>,
+    /// Refs whose scan was skipped by a bypass.
+    bypassed: Vec<String>,
+    bypass_reason: Option<String>,
+    warnings: Vec<String>,
+    complete: bool,
+}
+
+/// The pusher, as the server tells it.
+fn pusher() -> String {
+    [
+        "GL_USERNAME",
+        "GITHUB_USER_LOGIN",
+        "GITEA_PUSHER_NAME",
+        "REMOTE_USER",
+        "USER",
+    ]
+    .iter()
+    .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    .unwrap_or_else(|| "unknown".into())
+}
+
+fn push_options() -> Vec<String> {
+    let count: usize = std::env::var("GIT_PUSH_OPTION_COUNT")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (0..count.min(1000))
+        .filter_map(|i| std::env::var(format!("GIT_PUSH_OPTION_{i}")).ok())
+        .collect()
+}
+
+/// Lines to the pusher: Git relays the hook's stderr as `remote: ...`; GitLab shows
+/// lines prefixed `GL-HOOK-ERR: ` in its interface.
+struct Messages {
+    prefix: &'static str,
+    lines: Vec<String>,
+}
+
+impl Messages {
+    fn new() -> Messages {
+        let gitlab = std::env::var_os("GL_ID").is_some();
+        Messages {
+            prefix: if gitlab { "GL-HOOK-ERR: " } else { "" },
+            lines: Vec::new(),
+        }
+    }
+    fn say(&mut self, line: impl Into<String>) {
+        self.lines.push(line.into());
+    }
+    fn flush(&self) {
+        let mut err = std::io::stderr().lock();
+        for line in &self.lines {
+            let _ = writeln!(err, "{}{}", self.prefix, snippet::escaped(line));
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AuditFinding<'a> {
+    rule_id: &'a str,
+    commit: &'a str,
+    path: &'a str,
+    line: usize,
+    fingerprint: &'a str,
+}
+
+#[derive(Serialize)]
+struct AuditRecord<'a> {
+    time: String,
+    repository: String,
+    user: String,
+    action: &'a str,
+    reason: Option<&'a str>,
+    refs: &'a [RefUpdate],
+    findings: Vec<AuditFinding<'a>>,
+}
+
+fn audit(
+    policy: &HookPolicy,
+    git_dir: &Path,
+    action: &str,
+    reason: Option<&str>,
+    refs: &[RefUpdate],
+    findings: &[Finding],
+) {
+    let Some(path) = &policy.audit_log else {
+        return;
+    };
+    let record = AuditRecord {
+        time: gix::date::Time::now_utc()
+            .format(gix::date::time::format::ISO8601_STRICT)
+            .unwrap_or_default(),
+        repository: git_dir.display().to_string(),
+        user: pusher(),
+        action,
+        reason,
+        refs,
+        // Fingerprints, never secrets.
+        findings: findings
+            .iter()
+            .map(|f| AuditFinding {
+                rule_id: &f.rule_id,
+                commit: f.git.as_ref().map_or("", |g| g.commit.as_str()),
+                path: &f.path,
+                line: f.line,
+                fingerprint: &f.fingerprint,
+            })
+            .collect(),
+    };
+    let written = serde_json::to_string(&record)
+        .map_err(std::io::Error::other)
+        .and_then(|line| {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .write_all(format!("{line}\n").as_bytes())
+        });
+    if let Err(e) = written {
+        eprintln!(
+            "tollgate: warning: cannot append to the audit log {}: {e}",
+            path.display()
+        );
+    }
+}
+
+/// Run the hook; returns the process exit code (0 accepts the push).
+pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
+    let started = Instant::now();
+    let git_dir = repo_dir
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("GIT_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut messages = Messages::new();
+    let repo = match gix::open(&git_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            // Without the repository there is no policy to read: the defaults apply.
+            let policy = HookPolicy::defaults(&git_dir);
+            return undecided(
+                &policy,
+                &git_dir,
+                &[],
+                policy.on_error,
+                "error",
+                &format!("cannot open the repository: {e}"),
+                &mut messages,
+            );
+        }
+    };
+    let git_dir = repo
+        .git_dir()
+        .canonicalize()
+        .unwrap_or_else(|_| repo.git_dir().to_path_buf());
+    let policy = match HookPolicy::from_config(&repo) {
+        Ok(p) => p,
+        Err(e) => {
+            let policy = HookPolicy::defaults(&git_dir);
+            return undecided(
+                &policy,
+                &git_dir,
+                &[],
+                policy.on_error,
+                "error",
+                &format!("invalid configuration: {e}"),
+                &mut messages,
+            );
+        }
+    };
+
+    // The scan runs on its own thread; this one waits at most the time budget, so that
+    // neither a slow scan nor a stdin that never closes can hang the push.
+    let (tx, rx) = mpsc::channel();
+    let worker_config = config.clone();
+    let worker_policy = policy.clone();
+    let worker_dir = git_dir.clone();
+    std::thread::spawn(move || {
+        let result = decide(&worker_config, &worker_policy, &worker_dir);
+        let _ = tx.send(result);
+    });
+    let remaining = policy.timeout.saturating_sub(started.elapsed());
+    match rx.recv_timeout(remaining) {
+        Ok(Ok((updates, verdict))) => report(&policy, &git_dir, &updates, verdict, &mut messages),
+        Ok(Err(e)) => undecided(
+            &policy,
+            &git_dir,
+            &[],
+            policy.on_error,
+            "error",
+            &format!("{e:#}"),
+            &mut messages,
+        ),
+        Err(_) => undecided(
+            &policy,
+            &git_dir,
+            &[],
+            policy.on_timeout,
+            "timeout",
+            &format!(
+                "the scan did not finish within tollgate.timeout ({:.1}s)",
+                policy.timeout.as_secs_f64()
+            ),
+            &mut messages,
+        ),
+    }
+}
+
+/// A push the scan could not decide: the configured outcome, said and logged.
+fn undecided(
+    policy: &HookPolicy,
+    git_dir: &Path,
+    updates: &[RefUpdate],
+    outcome: Outcome,
+    action: &str,
+    why: &str,
+    messages: &mut Messages,
+) -> u8 {
+    let verb = match outcome {
+        Outcome::Accept => "accepted without a complete secret scan",
+        Outcome::Reject => "rejected",
+    };
+    messages.say(format!("tollgate: push {verb}: {why}"));
+    if outcome == Outcome::Reject {
+        messages.say(
+            "tollgate: the server is set to reject pushes it cannot scan; try again, or ask an administrator.",
+        );
+    }
+    messages.flush();
+    let action = format!(
+        "{action}-{}",
+        match outcome {
+            Outcome::Accept => "accept",
+            Outcome::Reject => "reject",
+        }
+    );
+    audit(policy, git_dir, &action, Some(why), updates, &[]);
+    u8::from(outcome == Outcome::Reject)
+}
+
+fn report(
+    policy: &HookPolicy,
+    git_dir: &Path,
+    updates: &[RefUpdate],
+    verdict: Verdict,
+    messages: &mut Messages,
+) -> u8 {
+    for w in &verdict.warnings {
+        messages.say(format!("tollgate: warning: {w}"));
+    }
+    if let Some(reason) = &verdict.bypass_reason {
+        messages.say(format!(
+            "tollgate: scan skipped for {} ({reason}); this push is recorded in the audit log",
+            verdict.bypassed.join(", ")
+        ));
+        audit(policy, git_dir, "bypass", Some(reason), updates, &[]);
+    }
+    if verdict.findings.is_empty() {
+        if !verdict.complete {
+            messages.say("tollgate: some pushed objects could not be read; see the warnings above");
+        }
+        messages.flush();
+        return 0;
+    }
+    let n = verdict.findings.len();
+    messages.say(format!(
+        "tollgate: push rejected: {n} secret{} in the pushed commits",
+        if n == 1 { "" } else { "s" }
+    ));
+    messages.say("");
+    let mut oldest: Option<&GitContext> = None;
+    for f in &verdict.findings {
+        let g = f.git.as_ref();
+        messages.say(format!(
+            "  {}  {}  {} ({})",
+            f.confidence.as_str(),
+            f.rule_id,
+            f.rule_name,
+            f.secret
+        ));
+        messages.say(format!(
+            "    commit {}  {}:{}",
+            g.map_or("", |g| &g.commit[..g.commit.len().min(12)]),
+            f.path,
+            f.line
+        ));
+        if let Some(k) = &f.k8s {
+            let mut at = Vec::new();
+            for (label, v) in [
+                ("", &k.kind),
+                ("", &k.name),
+                ("container ", &k.container),
+                ("env ", &k.env),
+            ] {
+                if let Some(v) = v {
+                    at.push(format!("{label}{v}"));
+                }
+            }
+            messages.say(format!("    in Kubernetes {}", at.join(" ")));
+        }
+        if let Some(g) = g {
+            if oldest.is_none_or(|o| g.date < o.date) {
+                oldest = Some(g);
+            }
+        }
+    }
+    messages.say("");
+    messages.say("To fix it, take the secret out of the commit that added it, then push again:");
+    messages.say("  - in the last commit: edit the file, `git add` it, `git commit --amend`;");
+    if let Some(g) = oldest {
+        messages.say(format!(
+            "  - in an older commit: `git rebase -i {}~1`, mark that commit `edit`, fix it, `git commit --amend`, `git rebase --continue`.",
+            &g.commit[..g.commit.len().min(12)]
+        ));
+    }
+    messages.say("Treat the secret as exposed and rotate it: it has left your machine.");
+    messages.say(
+        "A false positive? Add a `tollgate:allow` comment (with the reason) to the line, commit, and push again.",
+    );
+    if policy.allow_bypass {
+        messages.say(format!(
+            "This server allows a bypass, which is logged: `git push -o {SKIP_PUSH_OPTION}`, or `{SKIP_MESSAGE_MARKER}` in the pushed tip commit's message."
+        ));
+    }
+    messages.flush();
+    audit(policy, git_dir, "block", None, updates, &verdict.findings);
+    1
+}
+
+/// Read stdin, plan and scan the push.
+fn decide(
+    config: &ScanConfig,
+    policy: &HookPolicy,
+    git_dir: &Path,
+) -> anyhow::Result<(Vec<RefUpdate>, Verdict)> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the ref updates on stdin")?;
+    let updates = parse_updates(&input).map_err(|e| anyhow::anyhow!("bad hook input: {e}"))?;
+    let verdict = scan_push(config, policy, git_dir, &updates)?;
+    Ok((updates, verdict))
+}
+
+/// The repository as the hook must see it: with Git's quarantine (the pushed objects)
+/// and the main object store together. gix does not read `GIT_OBJECT_DIRECTORY` and
+/// `GIT_ALTERNATE_OBJECT_DIRECTORIES`, so the store is rebuilt from a directory whose
+/// only content is an alternates file naming both. Also returns the main store alone,
+/// which tells what the repository already had.
+fn open_with_quarantine(
+    git_dir: &Path,
+) -> anyhow::Result<(gix::Repository, gix::Repository, Option<tempfile::TempDir>)> {
+    let main = gix::open(git_dir).context("cannot open the repository")?;
+    let quarantine = std::env::var_os("GIT_QUARANTINE_PATH")
+        .or_else(|| std::env::var_os("GIT_OBJECT_DIRECTORY"))
+        .map(PathBuf::from)
+        .filter(|q| q.canonicalize().ok() != main.objects.store_ref().path().canonicalize().ok());
+    let Some(quarantine) = quarantine else {
+        return Ok((main.clone(), main, None));
+    };
+    let mut alternates = vec![quarantine, main.objects.store_ref().path().to_path_buf()];
+    if let Some(extra) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+        alternates.extend(std::env::split_paths(&extra));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("tollgate-objects-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    std::fs::create_dir_all(dir.path().join("info"))?;
+    let mut list = String::new();
+    for a in &alternates {
+        let a = a.canonicalize().unwrap_or_else(|_| a.clone());
+        list.push_str(&a.to_string_lossy());
+        list.push('\n');
+    }
+    std::fs::write(dir.path().join("info/alternates"), list)?;
+    let store = gix::odb::Store::at_opts(
+        dir.path().to_path_buf(),
+        main.object_hash(),
+        &mut std::iter::empty(),
+        gix::odb::store::init::Options::default(),
+    )
+    .context("cannot open the quarantined objects")?;
+    let mut sync = main.clone().into_sync();
+    sync.objects = std::sync::Arc::new(store);
+    Ok((sync.to_thread_local(), main, Some(dir)))
+}
+
+fn scan_push(
+    config: &ScanConfig,
+    policy: &HookPolicy,
+    git_dir: &Path,
+    updates: &[RefUpdate],
+) -> anyhow::Result<Verdict> {
+    // The temporary directory lives until the scan is done.
+    let (repo, main, quarantine_dir) = open_with_quarantine(git_dir)?;
+    let quarantined = quarantine_dir.is_some();
+    let mut verdict = Verdict {
+        complete: true,
+        ..Verdict::default()
+    };
+    let options = push_options();
+    if options.iter().any(|o| o == SKIP_PUSH_OPTION) {
+        if policy.allow_bypass {
+            verdict.bypassed = updates.iter().map(|u| u.name.clone()).collect();
+            verdict.bypass_reason = Some(format!("push option {SKIP_PUSH_OPTION}"));
+            return Ok(verdict);
+        }
+        verdict.warnings.push(format!(
+            "push option {SKIP_PUSH_OPTION} ignored: this server does not allow bypassing the scan"
+        ));
+    }
+    let mut tips = Vec::new();
+    for u in updates.iter().filter(|u| !u.is_deletion()) {
+        let id = gix::ObjectId::from_hex(u.new.as_bytes())
+            .with_context(|| format!("{}: bad object id", u.name))?;
+        let Some(commit) = git::peel_to_commit(&repo, id).map_err(anyhow::Error::msg)? else {
+            continue;
+        };
+        if policy.allow_bypass && tip_message_has_marker(&repo, commit) {
+            verdict.bypassed.push(u.name.clone());
+            verdict.bypass_reason = Some(format!("{SKIP_MESSAGE_MARKER} in the commit message"));
+            continue;
+        }
+        tips.push(commit);
+    }
+    if tips.is_empty() {
+        return Ok(verdict);
+    }
+    // With a quarantine, every object outside it was there before the push. Without one
+    // (an old Git, or the hook run by hand), the history of every existing ref is.
+    let plan = if quarantined {
+        git::plan_push(&repo, &tips, &[], &|id| main.has_object(id), &|id| {
+            main.has_object(id)
+        })
+    } else {
+        let existing = existing_ref_tips(&repo);
+        git::plan_push(&repo, &tips, &existing, &|_| false, &|_| false)
+    };
+    verdict.warnings.extend(plan.warnings.iter().cloned());
+    verdict.complete = plan.complete;
+    let engine = crate::scan::build_engine(config)?;
+    verdict.findings = scan_pushed_blobs(config, &engine, &repo, &plan, &mut verdict.warnings)
+        .into_iter()
+        .filter(|f| f.confidence >= policy.min_confidence)
+        .collect();
+    Ok(verdict)
+}
+
+fn tip_message_has_marker(repo: &gix::Repository, commit: gix::ObjectId) -> bool {
+    repo.find_commit(commit)
+        .ok()
+        .and_then(|c| c.message_raw().ok().map(|m| m.to_string()))
+        .is_some_and(|m| m.contains(SKIP_MESSAGE_MARKER))
+}
+
+fn existing_ref_tips(repo: &gix::Repository) -> Vec<gix::ObjectId> {
+    let mut tips = Vec::new();
+    if let Ok(platform) = repo.references() {
+        if let Ok(all) = platform.all() {
+            for mut r in all.flatten() {
+                if let Ok(id) = r.peel_to_id() {
+                    if let Ok(Some(c)) = git::peel_to_commit(repo, id.detach()) {
+                        tips.push(c);
+                    }
+                }
+            }
+        }
+    }
+    tips
+}
+
+/// Scan the blobs a push introduces. In a modified file only lines the push added count:
+/// a secret that was in the file before must not block the push.
+fn scan_pushed_blobs(
+    config: &ScanConfig,
+    engine: &Engine,
+    repo: &gix::Repository,
+    plan: &PushPlan,
+    warnings: &mut Vec<String>,
+) -> Vec<Finding> {
+    let scratches = ScratchPool::default();
+    let mut buffer = Vec::new();
+    let mut old_buffer = Vec::new();
+    let mut findings = Vec::new();
+    for blob in &plan.blobs {
+        if has_binary_extension(&blob.path) {
+            continue;
+        }
+        let commit = &plan.commits[blob.commit as usize];
+        let data = match git::read_blob(repo, &blob.id, config.max_file_size, &mut buffer) {
+            BlobRead::Data(d) => d,
+            BlobRead::TooLarge(_) => continue,
+            BlobRead::Missing => {
+                warnings.push(format!("missing blob {} ({})", blob.id, blob.path));
+                continue;
+            }
+            BlobRead::Error(e) => {
+                warnings.push(format!("cannot read blob {} ({}): {e}", blob.id, blob.path));
+                continue;
+            }
+        };
+        if git::is_lfs_pointer(data) || is_binary(data) {
+            continue;
+        }
+        let data: Vec<u8> = utf16_to_utf8(data.to_vec());
+        let provenance = Provenance {
+            path: blob.path.clone(),
+            rel_path: blob.path.clone(),
+            git: Some(GitContext {
+                commit: commit.id.to_string(),
+                blob: blob.id.to_string(),
+                author_name: commit.author_name.clone(),
+                author_email: commit.author_email.clone(),
+                date: commit.date.clone(),
+                summary: commit.summary.clone(),
+                other_locations: 0,
+            }),
+        };
+        let (found, _) =
+            scratches.with(|s| scan_blob(engine, &data, &provenance, config.redact, s));
+        if found.is_empty() {
+            continue;
+        }
+        let added = blob.previous.and_then(|prev| {
+            match git::read_blob(repo, &prev, u64::MAX, &mut old_buffer) {
+                BlobRead::Data(old) => Some(added_lines(&utf16_to_utf8(old.to_vec()), &data)),
+                _ => None,
+            }
+        });
+        findings.extend(found.into_iter().filter(|f| {
+            added
+                .as_ref()
+                .is_none_or(|added| (f.line..=f.end_line).any(|l| added.contains(&l)))
+        }));
+    }
+    crate::scan::sort_findings(&mut findings);
+    findings
+}
+
+/// The 1-based numbers of the lines of `new` that `old` does not have: each line of
+/// `old` pairs off with one equal line of `new`, wherever it moved to.
+fn added_lines(old: &[u8], new: &[u8]) -> std::collections::HashSet<usize> {
+    let mut available: HashMap<&[u8], usize> = HashMap::new();
+    for line in old.split(|&b| b == b'\n') {
+        *available.entry(trim_cr(line)).or_default() += 1;
+    }
+    let mut added = std::collections::HashSet::new();
+    for (i, line) in new.split(|&b| b == b'\n').enumerate() {
+        match available.get_mut(trim_cr(line)) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => {
+                added.insert(i + 1);
+            }
+        }
+    }
+    added
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Where `hook install` puts the hook.
+#[derive(Debug, Clone)]
+pub enum HookTarget {
+    /// `hooks/pre-receive` of a repository (bare or not).
+    Repository(PathBuf),
+    /// A GitLab server-hooks directory: `DIR/pre-receive.d/tollgate`.
+    GitLab(PathBuf),
+    /// A Gitea or Forgejo repository: `hooks/pre-receive.d/tollgate`.
+    Gitea(PathBuf),
+}
+
+impl HookTarget {
+    fn file(&self) -> anyhow::Result<PathBuf> {
+        Ok(match self {
+            HookTarget::Repository(repo) => git_dir_of(repo)?.join("hooks").join("pre-receive"),
+            HookTarget::GitLab(dir) => dir.join("pre-receive.d").join("tollgate"),
+            HookTarget::Gitea(repo) => git_dir_of(repo)?
+                .join("hooks")
+                .join("pre-receive.d")
+                .join("tollgate"),
+        })
+    }
+}
+
+fn git_dir_of(repo: &Path) -> anyhow::Result<PathBuf> {
+    let r = gix::open(repo)
+        .map_err(|e| anyhow::anyhow!("{}: not a git repository ({e})", repo.display()))?;
+    Ok(r.git_dir().to_path_buf())
+}
+
+fn is_ours(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .is_ok_and(|t| t.lines().nth(1).is_some_and(|l| l.starts_with(HOOK_MARKER)))
+}
+
+/// Write the hook file; an existing hook that is not tollgate's is left alone.
+pub fn install(target: &HookTarget) -> anyhow::Result<PathBuf> {
+    let file = target.file()?;
+    if file.exists() && !is_ours(&file) {
+        anyhow::bail!(
+            "{} exists and is not tollgate's: add `{} pre-receive` to it (it reads the same stdin), or move it into a pre-receive.d directory if your server runs one",
+            file.display(),
+            current_exe()?.display()
+        );
+    }
+    let exe = current_exe()?;
+    let quoted = exe.to_string_lossy().replace('\'', r"'\''");
+    let script = format!(
+        "#!/bin/sh\n{HOOK_MARKER}: written by `tollgate hook install`, removed by `tollgate hook uninstall`.\nexec '{quoted}' pre-receive\n"
+    );
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(&file, script).with_context(|| format!("cannot write {}", file.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot make {} executable", file.display()))?;
+    }
+    Ok(file)
+}
+
+/// Remove the hook file if tollgate wrote it.
+pub fn uninstall(target: &HookTarget) -> anyhow::Result<Option<PathBuf>> {
+    let file = target.file()?;
+    if !file.exists() {
+        return Ok(None);
+    }
+    if !is_ours(&file) {
+        anyhow::bail!("{} is not tollgate's hook: left alone", file.display());
+    }
+    std::fs::remove_file(&file).with_context(|| format!("cannot remove {}", file.display()))?;
+    Ok(Some(file))
+}
+
+fn current_exe() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the tollgate binary")?;
+    Ok(exe.canonicalize().unwrap_or(exe))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_parse_and_bad_input_is_an_error() {
+        let z = "0".repeat(40);
+        let a = "a".repeat(40);
+        let u = parse_updates(&format!("{z} {a} refs/heads/main\n{a} {z} refs/tags/v1\n")).unwrap();
+        assert_eq!(u.len(), 2);
+        assert!(!u[0].is_deletion());
+        assert!(u[1].is_deletion());
+        let sha256 = format!("{} {} refs/heads/x\n", "0".repeat(64), "b".repeat(64));
+        assert_eq!(parse_updates(&sha256).unwrap().len(), 1);
+        assert!(parse_updates("garbage\n").is_err());
+        assert!(parse_updates(&format!("{z} {} refs/heads/x", "b".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn added_lines_ignore_lines_that_moved() {
+        let old = b"a\nsecret\nc\n";
+        let new = b"secret\na\nnew\nc\n";
+        let added = added_lines(old, new);
+        assert_eq!(added.into_iter().collect::<Vec<_>>(), vec![3]);
+    }
+
+    #[test]
+    fn durations_and_outcomes_parse() {
+        assert_eq!(parse_duration("4"), Some(Duration::from_secs(4)));
+        assert_eq!(parse_duration("1500ms"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("0"), None);
+        assert_eq!(parse_outcome("Reject"), Some(Outcome::Reject));
+        assert_eq!(parse_outcome("open"), Some(Outcome::Accept));
+        assert_eq!(parse_outcome("maybe"), None);
+    }
+}

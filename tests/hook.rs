@@ -1,0 +1,379 @@
+//! `tollgate pre-receive` behind real `git push`es into bare repositories on this machine,
+//! with the hook installed by `tollgate hook install`: what is accepted, what is
+//! rejected, what the pusher reads, and which refs end up on the server.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{git_in, git_output, github_token, tollgate, Repo, STRIPE_KEY};
+
+/// A bare server repository with the hook installed, and a work tree pushing to it.
+struct Server {
+    client: Repo,
+    bare: PathBuf,
+}
+
+impl Server {
+    fn new(init: &[&str]) -> Server {
+        let client = Repo::new(init);
+        let bare = client.sibling("server.git");
+        let mut args = vec!["init", "-q", "--bare"];
+        args.extend_from_slice(init);
+        args.push(bare.to_str().unwrap());
+        git_in(client.path.parent().unwrap(), &args);
+        client.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+        let server = Server { client, bare };
+        server.install();
+        server
+    }
+
+    fn install(&self) {
+        let out = tollgate()
+            .args(["hook", "install", "--bare"])
+            .arg(&self.bare)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn config(&self, key: &str, value: &str) {
+        git_in(&self.bare, &["config", key, value]);
+    }
+
+    /// Push; returns (accepted, what the client printed).
+    fn push(&self, args: &[&str]) -> (bool, String) {
+        let mut all = vec!["push", "origin"];
+        all.extend_from_slice(args);
+        let (ok, stdout, stderr) = git_output(&self.client.path, &all);
+        (ok, format!("{stdout}\n{stderr}"))
+    }
+
+    /// The commit a ref points to on the server, if it exists.
+    fn server_ref(&self, name: &str) -> Option<String> {
+        let (ok, out, _) = git_output(&self.bare, &["rev-parse", "--verify", "-q", name]);
+        ok.then_some(out)
+    }
+
+    fn audit_log(&self) -> String {
+        std::fs::read_to_string(self.bare.join("tollgate-audit.jsonl")).unwrap_or_default()
+    }
+
+    /// Put history on the server without the hook (as if it predated tollgate).
+    fn push_unchecked(&self, args: &[&str]) {
+        let hook = self.bare.join("hooks/pre-receive");
+        std::fs::rename(&hook, self.bare.join("hooks/off")).unwrap();
+        let (ok, out) = self.push(args);
+        std::fs::rename(self.bare.join("hooks/off"), &hook).unwrap();
+        assert!(ok, "{out}");
+    }
+}
+
+fn token_line() -> String {
+    format!("GITHUB_TOKEN={}\n", github_token())
+}
+
+#[test]
+fn a_clean_push_is_accepted() {
+    let s = Server::new(&[]);
+    let head = s.client.commit(&[("README.md", "# app\n")], "start");
+    let (ok, out) = s.push(&["main"]);
+    assert!(ok, "{out}");
+    assert_eq!(s.server_ref("main"), Some(head));
+}
+
+#[test]
+fn a_secret_is_rejected_with_commit_path_and_line() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    assert!(s.push(&["main"]).0);
+    let before = s.server_ref("main");
+    let bad = s.client.commit(
+        &[("deploy/app.env", &format!("LOG=debug\n{}", token_line()))],
+        "settings",
+    );
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok);
+    assert!(out.contains("push rejected: 1 secret"), "{out}");
+    assert!(
+        out.contains(&format!("commit {}  deploy/app.env:2", &bad[..12])),
+        "{out}"
+    );
+    assert!(out.contains("github.pat-classic"), "{out}");
+    assert!(out.contains("git rebase -i"), "{out}");
+    assert!(
+        !out.contains(&github_token()[8..]),
+        "the secret is masked: {out}"
+    );
+    assert_eq!(s.server_ref("main"), before, "the ref did not move");
+    let log = s.audit_log();
+    assert!(log.contains(r#""action":"block""#), "{log}");
+    assert!(!log.contains(&github_token()[8..]));
+}
+
+#[test]
+fn a_secret_added_then_removed_in_the_same_push_is_still_rejected() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    assert!(s.push(&["main"]).0);
+    let added = s.client.commit(&[("app.env", &token_line())], "oops");
+    std::fs::remove_file(s.client.path.join("app.env")).unwrap();
+    s.client.commit(&[], "remove it");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains(&added[..12]), "{out}");
+}
+
+#[test]
+fn a_secret_already_in_a_modified_file_does_not_block() {
+    let s = Server::new(&[]);
+    s.client.commit(
+        &[("app.env", &format!("A=1\n{}", token_line()))],
+        "old secret",
+    );
+    s.push_unchecked(&["main"]);
+    let head = s.client.commit(
+        &[("app.env", &format!("A=2\n{}B=3\n", token_line()))],
+        "edit other lines",
+    );
+    let (ok, out) = s.push(&["main"]);
+    assert!(ok, "{out}");
+    assert_eq!(s.server_ref("main"), Some(head));
+    // A new secret in the same file still blocks.
+    s.client.commit(
+        &[(
+            "app.env",
+            &format!("A=2\n{}B=3\nSTRIPE={STRIPE_KEY}\n", token_line()),
+        )],
+        "another secret",
+    );
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok);
+    assert!(out.contains("stripe."), "{out}");
+    assert!(!out.contains("github."), "{out}");
+}
+
+#[test]
+fn a_new_branch_from_existing_history_scans_only_its_new_commits() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("app.env", &token_line())], "old secret");
+    s.push_unchecked(&["main"]);
+    s.client.git(&["checkout", "-q", "-b", "feature"]);
+    let (ok, out) = s.push(&["feature"]);
+    assert!(ok, "a branch at an existing commit adds nothing: {out}");
+    let head = s.client.commit(&[("notes.md", "clean\n")], "notes");
+    let (ok, out) = s.push(&["feature"]);
+    assert!(ok, "{out}");
+    assert_eq!(s.server_ref("feature"), Some(head));
+}
+
+#[test]
+fn tags_deletions_and_several_refs_at_once() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    s.client.git(&["tag", "-a", "-m", "v1", "v1.0"]);
+    let (ok, out) = s.push(&["main", "v1.0"]);
+    assert!(ok, "{out}");
+    assert!(s.server_ref("v1.0").is_some());
+
+    // A tag on a new commit with a secret is rejected.
+    s.client.git(&["checkout", "-q", "-b", "release"]);
+    s.client
+        .commit(&[("release.env", &token_line())], "release");
+    s.client.git(&["tag", "v2.0"]);
+    let (ok, out) = s.push(&["v2.0"]);
+    assert!(!ok, "{out}");
+    assert!(s.server_ref("v2.0").is_none());
+
+    // Several refs in one push: one bad ref rejects the push.
+    s.client.git(&["checkout", "-q", "main"]);
+    s.client.git(&["checkout", "-q", "-b", "clean"]);
+    s.client.commit(&[("ok.txt", "fine\n")], "fine");
+    let (ok, out) = s.push(&["clean", "release"]);
+    assert!(!ok, "{out}");
+    assert!(s.server_ref("clean").is_none() && s.server_ref("release").is_none());
+    let (ok, out) = s.push(&["clean"]);
+    assert!(ok, "{out}");
+
+    // Deleting refs scans nothing.
+    let (ok, out) = s.push(&["--delete", "clean", "v1.0"]);
+    assert!(ok, "{out}");
+    assert!(s.server_ref("clean").is_none() && s.server_ref("v1.0").is_none());
+}
+
+#[test]
+fn force_pushes_are_scanned() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    s.client.commit(&[("a.txt", "a\n")], "a");
+    assert!(s.push(&["main"]).0);
+    s.client.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    s.client
+        .commit(&[("app.env", &token_line())], "rewrite with a secret");
+    let (ok, out) = s.push(&["--force", "main"]);
+    assert!(!ok, "{out}");
+    s.client.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let head = s.client.commit(&[("b.txt", "b\n")], "rewrite clean");
+    let (ok, out) = s.push(&["--force", "main"]);
+    assert!(ok, "{out}");
+    assert_eq!(s.server_ref("main"), Some(head));
+}
+
+#[test]
+fn the_first_push_into_an_empty_repository_is_scanned() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("app.env", &token_line())], "first");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(s.server_ref("main").is_none());
+}
+
+#[test]
+fn sha256_repositories_are_gated_too() {
+    let s = Server::new(&["--object-format=sha256"]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    assert!(s.push(&["main"]).0);
+    let bad = s.client.commit(&[("app.env", &token_line())], "secret");
+    assert_eq!(bad.len(), 64);
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains(&bad[..12]), "{out}");
+}
+
+#[test]
+fn a_push_option_bypasses_only_where_allowed_and_is_logged() {
+    let s = Server::new(&[]);
+    s.config("receive.advertisePushOptions", "true");
+    s.client
+        .commit(&[("app.env", &token_line())], "needed for the demo");
+    let (ok, out) = s.push(&["-o", "tollgate.skip", "main"]);
+    assert!(!ok, "bypass is off by default: {out}");
+    assert!(out.contains("ignored"), "{out}");
+
+    s.config("tollgate.allowBypass", "true");
+    let (ok, out) = s.push(&["-o", "tollgate.skip", "main"]);
+    assert!(ok, "{out}");
+    let log = s.audit_log();
+    let bypass = log
+        .lines()
+        .find(|l| l.contains(r#""action":"bypass""#))
+        .expect("a bypass line");
+    assert!(bypass.contains("refs/heads/main"), "{bypass}");
+}
+
+#[test]
+fn a_timeout_ends_in_the_configured_outcome() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("app.env", &token_line())], "secret");
+    s.config("tollgate.timeout", "1ms");
+    s.config("tollgate.onTimeout", "reject");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("tollgate.timeout"), "{out}");
+    s.config("tollgate.onTimeout", "accept");
+    let (ok, out) = s.push(&["main"]);
+    assert!(ok, "fail open: {out}");
+    assert!(out.contains("without a complete secret scan"), "{out}");
+    assert!(s.audit_log().contains(r#""action":"timeout-accept""#));
+}
+
+#[test]
+fn bad_input_ends_in_the_configured_outcome() {
+    let s = Server::new(&[]);
+    let run = |input: &str| {
+        tollgate()
+            .arg("pre-receive")
+            .env("GIT_DIR", &s.bare)
+            .write_stdin(input.to_string())
+            .output()
+            .unwrap()
+    };
+    s.config("tollgate.onError", "reject");
+    let out = run("this is not a ref update\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad hook input"));
+    s.config("tollgate.onError", "accept");
+    assert_eq!(run("garbage\n").status.code(), Some(0));
+    // A setting that does not parse is an error too, not a silent default.
+    s.config("tollgate.minConfidence", "very");
+    s.config("tollgate.onError", "reject");
+    let out = run("");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "onError itself is unreadable → defaults"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tollgate.minConfidence"));
+}
+
+#[test]
+fn gitlab_sees_prefixed_messages() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("app.env", &token_line())], "secret");
+    // Over a local transport the hook inherits the pusher's environment, as it inherits
+    // GitLab's on a GitLab server.
+    let out = std::process::Command::new("git")
+        .args(["push", "origin", "main"])
+        .current_dir(&s.client.path)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GL_ID", "user-1")
+        .env("GL_USERNAME", "ada")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let remote: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("remote: "))
+        .collect();
+    assert!(!remote.is_empty(), "{stderr}");
+    assert!(
+        remote.iter().all(|l| l.starts_with("GL-HOOK-ERR: ")),
+        "{stderr}"
+    );
+    assert!(s.audit_log().contains(r#""user":"ada""#));
+}
+
+#[test]
+fn install_never_clobbers_and_uninstall_removes_only_ours() {
+    let s = Server::new(&[]);
+    let hook = s.bare.join("hooks/pre-receive");
+    assert!(std::fs::read_to_string(&hook)
+        .unwrap()
+        .contains("pre-receive"));
+    let run = |args: &[&str], target: &Path| tollgate().args(args).arg(target).output().unwrap();
+    // Installing again updates our own hook.
+    assert!(run(&["hook", "install", "--bare"], &s.bare)
+        .status
+        .success());
+    assert!(run(&["hook", "uninstall", "--bare"], &s.bare)
+        .status
+        .success());
+    assert!(!hook.exists());
+    std::fs::write(&hook, "#!/bin/sh\necho theirs\n").unwrap();
+    let out = run(&["hook", "install", "--bare"], &s.bare);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not tollgate's"));
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\necho theirs\n"
+    );
+    let out = run(&["hook", "uninstall", "--bare"], &s.bare);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(hook.exists());
+    // GitLab and Gitea layouts use a pre-receive.d directory.
+    let gitlab = s.client.sibling("custom_hooks");
+    assert!(run(&["hook", "install", "--gitlab-dir"], &gitlab)
+        .status
+        .success());
+    assert!(gitlab.join("pre-receive.d/tollgate").exists());
+    assert!(run(&["hook", "install", "--gitea"], &s.bare)
+        .status
+        .success());
+    assert!(s.bare.join("hooks/pre-receive.d/tollgate").exists());
+}
