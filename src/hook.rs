@@ -20,7 +20,7 @@ use crate::engine::{Engine, ScratchPool};
 use crate::finding::{Confidence, Finding, GitContext};
 use crate::scan::{scan_blob, ScanConfig};
 use crate::snippet;
-use crate::source::git::{self, BlobRead, PushPlan};
+use crate::source::git::{self, BlobRead, HistoryPlan};
 use crate::source::{has_binary_extension, is_binary, utf16_to_utf8, Provenance};
 
 /// The push option that asks to skip the scan (honoured only with `tollgate.allowBypass`).
@@ -534,14 +534,18 @@ fn decide(
 /// which tells what the repository already had.
 fn open_with_quarantine(
     git_dir: &Path,
-) -> anyhow::Result<(gix::Repository, gix::Repository, Option<tempfile::TempDir>)> {
+) -> anyhow::Result<(
+    gix::ThreadSafeRepository,
+    gix::Repository,
+    Option<tempfile::TempDir>,
+)> {
     let main = gix::open(git_dir).context("cannot open the repository")?;
     let quarantine = std::env::var_os("GIT_QUARANTINE_PATH")
         .or_else(|| std::env::var_os("GIT_OBJECT_DIRECTORY"))
         .map(PathBuf::from)
         .filter(|q| q.canonicalize().ok() != main.objects.store_ref().path().canonicalize().ok());
     let Some(quarantine) = quarantine else {
-        return Ok((main.clone(), main, None));
+        return Ok((main.clone().into_sync(), main, None));
     };
     let mut alternates = vec![quarantine, main.objects.store_ref().path().to_path_buf()];
     if let Some(extra) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
@@ -568,7 +572,7 @@ fn open_with_quarantine(
     .context("cannot open the quarantined objects")?;
     let mut sync = main.clone().into_sync();
     sync.objects = std::sync::Arc::new(store);
-    Ok((sync.to_thread_local(), main, Some(dir)))
+    Ok((sync, main, Some(dir)))
 }
 
 fn scan_push(
@@ -578,7 +582,8 @@ fn scan_push(
     updates: &[RefUpdate],
 ) -> anyhow::Result<Verdict> {
     // The temporary directory lives until the scan is done.
-    let (repo, main, quarantine_dir) = open_with_quarantine(git_dir)?;
+    let (shared, main, quarantine_dir) = open_with_quarantine(git_dir)?;
+    let repo = shared.to_thread_local();
     let quarantined = quarantine_dir.is_some();
     let mut verdict = Verdict {
         complete: true,
@@ -614,18 +619,25 @@ fn scan_push(
     }
     // With a quarantine, every object outside it was there before the push. Without one
     // (an old Git, or the hook run by hand), the history of every existing ref is.
+    let known = |id: &gix::ObjectId| main.has_object(id);
     let plan = if quarantined {
-        git::plan_push(&repo, &tips, &[], &|id| main.has_object(id), &|id| {
-            main.has_object(id)
-        })
+        git::plan_push(&shared, &tips, &[], &known, &known, PUSH_CACHE_PER_THREAD)
     } else {
         let existing = existing_ref_tips(&repo);
-        git::plan_push(&repo, &tips, &existing, &|_| false, &|_| false)
+        let nothing = |_: &gix::ObjectId| false;
+        git::plan_push(
+            &shared,
+            &tips,
+            &existing,
+            &nothing,
+            &nothing,
+            PUSH_CACHE_PER_THREAD,
+        )
     };
     verdict.warnings.extend(plan.warnings.iter().cloned());
     verdict.complete = plan.complete;
     let engine = crate::scan::build_engine(config)?;
-    verdict.findings = scan_pushed_blobs(config, &engine, &repo, &plan, &mut verdict.warnings)
+    verdict.findings = scan_pushed_blobs(config, &engine, &shared, &plan, &mut verdict.warnings)
         .into_iter()
         .filter(|f| f.confidence >= policy.min_confidence)
         .collect();
@@ -655,69 +667,100 @@ fn existing_ref_tips(repo: &gix::Repository) -> Vec<gix::ObjectId> {
     tips
 }
 
-/// Scan the blobs a push introduces. In a modified file only lines the push added count:
-/// a secret that was in the file before must not block the push.
+/// A worker's repository handle and its buffers for the new and the previous blob.
+type PushWorker = std::cell::RefCell<(gix::Repository, Vec<u8>, Vec<u8>)>;
+
+/// Tree and delta caches per worker thread for a push.
+const PUSH_CACHE_PER_THREAD: usize = 8 << 20;
+
+/// Scan the blobs a push introduces, in parallel. In a modified file only lines the
+/// push added count: a secret that was in the file before must not block the push.
 fn scan_pushed_blobs(
     config: &ScanConfig,
     engine: &Engine,
-    repo: &gix::Repository,
-    plan: &PushPlan,
+    shared: &gix::ThreadSafeRepository,
+    plan: &HistoryPlan,
     warnings: &mut Vec<String>,
 ) -> Vec<Finding> {
+    use rayon::prelude::*;
     let scratches = ScratchPool::default();
-    let mut buffer = Vec::new();
-    let mut old_buffer = Vec::new();
+    let handles: thread_local::ThreadLocal<PushWorker> = thread_local::ThreadLocal::new();
+    let results: Vec<(Vec<Finding>, Option<String>)> = plan
+        .blobs
+        .par_iter()
+        .filter_map(|blob| {
+            let path = &plan.paths[blob.path as usize];
+            let commit = &plan.commits[blob.commit? as usize];
+            if has_binary_extension(path) {
+                return None;
+            }
+            let cell = handles.get_or(|| {
+                std::cell::RefCell::new((
+                    git::thread_handle(shared, PUSH_CACHE_PER_THREAD),
+                    Vec::new(),
+                    Vec::new(),
+                ))
+            });
+            let (repo, buffer, old_buffer) = &mut *cell.borrow_mut();
+            let data = match git::read_blob(repo, &blob.id, config.max_file_size, buffer) {
+                BlobRead::Data(d) => d,
+                BlobRead::TooLarge(_) => return None,
+                BlobRead::Missing => {
+                    return Some((
+                        Vec::new(),
+                        Some(format!("missing blob {} ({path})", blob.id)),
+                    ))
+                }
+                BlobRead::Error(e) => {
+                    return Some((
+                        Vec::new(),
+                        Some(format!("cannot read blob {} ({path}): {e}", blob.id)),
+                    ))
+                }
+            };
+            if git::is_lfs_pointer(data) || is_binary(data) {
+                return None;
+            }
+            let data: Vec<u8> = utf16_to_utf8(data.to_vec());
+            let provenance = Provenance {
+                path: path.clone(),
+                rel_path: path.clone(),
+                git: Some(GitContext {
+                    commit: commit.id.to_string(),
+                    blob: blob.id.to_string(),
+                    author_name: commit.author_name.clone(),
+                    author_email: commit.author_email.clone(),
+                    date: commit.date.clone(),
+                    summary: commit.summary.clone(),
+                    other_locations: blob.introductions.saturating_sub(1) as usize,
+                }),
+            };
+            let (found, _) =
+                scratches.with(|s| scan_blob(engine, &data, &provenance, config.redact, s));
+            if found.is_empty() {
+                return None;
+            }
+            let added = blob.previous.and_then(|prev| {
+                match git::read_blob(repo, &prev, u64::MAX, old_buffer) {
+                    BlobRead::Data(old) => Some(added_lines(&utf16_to_utf8(old.to_vec()), &data)),
+                    _ => None,
+                }
+            });
+            let found = found
+                .into_iter()
+                .filter(|f| {
+                    added
+                        .as_ref()
+                        .is_none_or(|added| (f.line..=f.end_line).any(|l| added.contains(&l)))
+                })
+                .collect();
+            Some((found, None))
+        })
+        .collect();
     let mut findings = Vec::new();
-    for blob in &plan.blobs {
-        if has_binary_extension(&blob.path) {
-            continue;
-        }
-        let commit = &plan.commits[blob.commit as usize];
-        let data = match git::read_blob(repo, &blob.id, config.max_file_size, &mut buffer) {
-            BlobRead::Data(d) => d,
-            BlobRead::TooLarge(_) => continue,
-            BlobRead::Missing => {
-                warnings.push(format!("missing blob {} ({})", blob.id, blob.path));
-                continue;
-            }
-            BlobRead::Error(e) => {
-                warnings.push(format!("cannot read blob {} ({}): {e}", blob.id, blob.path));
-                continue;
-            }
-        };
-        if git::is_lfs_pointer(data) || is_binary(data) {
-            continue;
-        }
-        let data: Vec<u8> = utf16_to_utf8(data.to_vec());
-        let provenance = Provenance {
-            path: blob.path.clone(),
-            rel_path: blob.path.clone(),
-            git: Some(GitContext {
-                commit: commit.id.to_string(),
-                blob: blob.id.to_string(),
-                author_name: commit.author_name.clone(),
-                author_email: commit.author_email.clone(),
-                date: commit.date.clone(),
-                summary: commit.summary.clone(),
-                other_locations: 0,
-            }),
-        };
-        let (found, _) =
-            scratches.with(|s| scan_blob(engine, &data, &provenance, config.redact, s));
-        if found.is_empty() {
-            continue;
-        }
-        let added = blob.previous.and_then(|prev| {
-            match git::read_blob(repo, &prev, u64::MAX, &mut old_buffer) {
-                BlobRead::Data(old) => Some(added_lines(&utf16_to_utf8(old.to_vec()), &data)),
-                _ => None,
-            }
-        });
-        findings.extend(found.into_iter().filter(|f| {
-            added
-                .as_ref()
-                .is_none_or(|added| (f.line..=f.end_line).any(|l| added.contains(&l)))
-        }));
+    for (found, warning) in results {
+        findings.extend(found);
+        warnings.extend(warning);
     }
     crate::scan::sort_findings(&mut findings);
     findings

@@ -68,6 +68,8 @@ pub struct BlobRecord {
     pub path: u32,
     /// How many (commit, path) introductions share this blob, the first included.
     pub introductions: u32,
+    /// At the first introduction, the blob the file held before (a modified file).
+    pub previous: Option<ObjectId>,
 }
 
 #[derive(Debug, Default)]
@@ -491,6 +493,7 @@ fn introductions(
                         record.introductions += 1;
                         record.commit = Some(c);
                         record.path = path;
+                        record.previous = change.previous;
                     }
                     None => {
                         blob_index.insert(change.id, blobs.len() as u32);
@@ -499,6 +502,7 @@ fn introductions(
                             commit: Some(c),
                             path,
                             introductions: 1,
+                            previous: change.previous,
                         });
                     }
                 }
@@ -723,6 +727,7 @@ fn add_unreachable(repo: &gix::Repository, plan: &mut HistoryPlan) {
                 commit: None,
                 path: unreachable_path,
                 introductions: 0,
+                previous: None,
             }),
             Ok(_) => {}
             Err(e) => plan.warn(format!("cannot read object {id}: {e}")),
@@ -817,72 +822,34 @@ pub fn release_pack_pages(repo: &gix::ThreadSafeRepository) {
 #[cfg(not(target_os = "linux"))]
 pub fn release_pack_pages(_repo: &gix::ThreadSafeRepository) {}
 
-/// A blob a push introduces, with where.
-#[derive(Debug, Clone)]
-pub struct PushedBlob {
-    /// Index into `PushPlan::commits`.
-    pub commit: u32,
-    pub path: String,
-    pub id: ObjectId,
-    /// The blob at that path in the parent, for a modified file.
-    pub previous: Option<ObjectId>,
-}
-
-/// What a push adds.
-#[derive(Debug, Default)]
-pub struct PushPlan {
-    pub commits: Vec<CommitInfo>,
-    pub blobs: Vec<PushedBlob>,
-    pub warnings: Vec<String>,
-    pub complete: bool,
-}
-
 /// The commits reachable from `tips` that the repository did not have (`known` says
 /// which it had: with Git's quarantine, every object outside it; `hidden` stops the walk
-/// too), and the blobs they introduce that `known_blob` does not know, each blob once.
+/// too), and the blobs they introduce that `known_blob` does not know, each once, in
+/// pack order, attributed to the first commit that introduced it.
 pub fn plan_push(
-    repo: &gix::Repository,
+    ts: &gix::ThreadSafeRepository,
     tips: &[ObjectId],
     hidden: &[ObjectId],
     known: &dyn Fn(&ObjectId) -> bool,
     known_blob: &dyn Fn(&ObjectId) -> bool,
-) -> PushPlan {
-    let mut history = HistoryPlan {
+    cache_per_thread: usize,
+) -> HistoryPlan {
+    let repo = thread_handle(ts, cache_per_thread);
+    let mut plan = HistoryPlan {
         complete: true,
+        object_format: repo.object_hash().to_string(),
         ..HistoryPlan::default()
     };
     let shallow: HashSet<ObjectId> = match repo.shallow_commits() {
         Ok(Some(commits)) => commits.iter().copied().collect(),
         _ => HashSet::new(),
     };
-    walk(repo, tips, hidden, known, &shallow, &mut history, &|_| {});
-    let order = topological_order(&history.commits);
-    let mut trees = TreeCache::new(16 << 20);
-    let mut seen: HashSet<ObjectId> = HashSet::new();
-    let mut blobs = Vec::new();
-    for &c in &order {
-        let (changes, warnings) = commit_changes(repo, &mut trees, &history.commits, c as usize);
-        for w in warnings {
-            history.warn(w);
-        }
-        for change in changes {
-            if change.submodule || known_blob(&change.id) || !seen.insert(change.id) {
-                continue;
-            }
-            blobs.push(PushedBlob {
-                commit: c,
-                path: String::from_utf8_lossy(&change.path).into_owned(),
-                id: change.id,
-                previous: change.previous,
-            });
-        }
-    }
-    PushPlan {
-        commits: history.commits,
-        blobs,
-        warnings: history.warnings,
-        complete: history.complete,
-    }
+    walk(&repo, tips, hidden, known, &shallow, &mut plan, &|_| {});
+    let order = topological_order(&plan.commits);
+    introductions(ts, cache_per_thread, &order, &mut plan);
+    plan.blobs.retain(|b| !known_blob(&b.id));
+    sort_by_pack_location(&repo, &mut plan.blobs);
+    plan
 }
 
 /// Peel a pushed id to the commit it names (an annotated tag names one).
