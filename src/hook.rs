@@ -317,22 +317,23 @@ pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os("GIT_DIR").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
-    let mut messages = Messages::new();
+    // Without a readable repository or policy, the default policy decides.
+    let with_defaults = |git_dir: &Path, why: String| {
+        let policy = HookPolicy::defaults(git_dir);
+        let mut messages = Messages::new();
+        undecided(
+            &policy,
+            git_dir,
+            &[],
+            policy.on_error,
+            "error",
+            &why,
+            &mut messages,
+        )
+    };
     let repo = match gix::open(&git_dir) {
         Ok(r) => r,
-        Err(e) => {
-            // Without the repository there is no policy to read: the defaults apply.
-            let policy = HookPolicy::defaults(&git_dir);
-            return undecided(
-                &policy,
-                &git_dir,
-                &[],
-                policy.on_error,
-                "error",
-                &format!("cannot open the repository: {e}"),
-                &mut messages,
-            );
-        }
+        Err(e) => return with_defaults(&git_dir, format!("cannot open the repository: {e}")),
     };
     let git_dir = repo
         .git_dir()
@@ -340,19 +341,9 @@ pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
         .unwrap_or_else(|_| repo.git_dir().to_path_buf());
     let policy = match HookPolicy::from_config(&repo) {
         Ok(p) => p,
-        Err(e) => {
-            let policy = HookPolicy::defaults(&git_dir);
-            return undecided(
-                &policy,
-                &git_dir,
-                &[],
-                policy.on_error,
-                "error",
-                &format!("invalid configuration: {e}"),
-                &mut messages,
-            );
-        }
+        Err(e) => return with_defaults(&git_dir, format!("invalid configuration: {e}")),
     };
+    let mut messages = Messages::new();
 
     // The scan runs on its own thread; this one waits at most the time budget, so that
     // neither a slow scan nor a stdin that never closes can hang the push.

@@ -377,3 +377,19 @@ fn install_never_clobbers_and_uninstall_removes_only_ours() {
         .success());
     assert!(s.bare.join("hooks/pre-receive.d/tollgate").exists());
 }
+
+#[test]
+fn a_commit_message_marker_bypasses_only_where_allowed() {
+    let s = Server::new(&[]);
+    s.client.commit(
+        &[("app.env", &token_line())],
+        "fixture for the demo [tollgate skip]",
+    );
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "bypass is off by default: {out}");
+    s.config("tollgate.allowBypass", "true");
+    let (ok, out) = s.push(&["main"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("scan skipped for refs/heads/main"), "{out}");
+    assert!(s.audit_log().contains(r#""action":"bypass""#));
+}
