@@ -55,6 +55,9 @@ pub struct HookPolicy {
     /// `tollgate.auditLog` (default `<git dir>/tollgate-audit.jsonl`; `false` or empty
     /// turns it off).
     pub audit_log: Option<PathBuf>,
+    /// `tollgate.maxFileSize` (default `10M`): larger pushed files are not scanned, and
+    /// the push counts as not fully scanned (`tollgate.onError` decides).
+    pub max_file_size: u64,
 }
 
 impl HookPolicy {
@@ -66,15 +69,30 @@ impl HookPolicy {
             on_error: Outcome::Accept,
             allow_bypass: false,
             audit_log: Some(git_dir.join("tollgate-audit.jsonl")),
+            max_file_size: crate::scan::DEFAULT_MAX_FILE_SIZE,
         }
     }
 
     /// Read the policy; a value that does not parse is an error rather than a silent
-    /// default, so that a typo in a security setting is noticed.
-    fn from_config(repo: &gix::Repository) -> Result<HookPolicy, String> {
+    /// default, so that a typo in a security setting is noticed. On error, the defaults
+    /// come back with `tollgate.onError` applied if that much could be read (and
+    /// `reject` if `tollgate.onError` itself is what does not parse).
+    fn from_config(repo: &gix::Repository) -> Result<HookPolicy, (String, HookPolicy)> {
+        let config = repo.config_snapshot();
+        let get = |key: &str| config.string(key).map(|v| v.to_string());
+        let mut fallback = HookPolicy::defaults(repo.git_dir());
+        if let Some(v) = get("tollgate.onError") {
+            fallback.on_error = parse_outcome(&v).unwrap_or(Outcome::Reject);
+        }
+        Self::read(repo, &get).map_err(|e| (e, fallback))
+    }
+
+    fn read(
+        repo: &gix::Repository,
+        get: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<HookPolicy, String> {
         let config = repo.config_snapshot();
         let mut policy = HookPolicy::defaults(repo.git_dir());
-        let get = |key: &str| config.string(key).map(|v| v.to_string());
         if let Some(v) = get("tollgate.minConfidence") {
             policy.min_confidence = v
                 .parse()
@@ -96,6 +114,10 @@ impl HookPolicy {
             policy.allow_bypass = config
                 .boolean("tollgate.allowBypass")
                 .ok_or("tollgate.allowBypass: not a boolean")?;
+        }
+        if let Some(v) = get("tollgate.maxFileSize") {
+            policy.max_file_size =
+                crate::cli::parse_size(&v).map_err(|e| format!("tollgate.maxFileSize: {e}"))?;
         }
         if let Some(v) = get("tollgate.auditLog") {
             policy.audit_log = match v.trim() {
@@ -121,7 +143,9 @@ fn parse_duration(v: &str) -> Option<Duration> {
         "m" | "min" => n * 60.0,
         _ => return None,
     };
-    (secs > 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
 }
 
 fn parse_outcome(v: &str) -> Option<Outcome> {
@@ -317,14 +341,12 @@ pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os("GIT_DIR").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
-    // Without a readable repository or policy, the default policy decides.
-    let with_defaults = |git_dir: &Path, why: String| {
-        let policy = HookPolicy::defaults(git_dir);
+    let fail = |policy: &HookPolicy, git_dir: &Path, updates: &[RefUpdate], why: String| {
         let mut messages = Messages::new();
         undecided(
-            &policy,
+            policy,
             git_dir,
-            &[],
+            updates,
             policy.on_error,
             "error",
             &why,
@@ -333,7 +355,15 @@ pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
     };
     let repo = match gix::open(&git_dir) {
         Ok(r) => r,
-        Err(e) => return with_defaults(&git_dir, format!("cannot open the repository: {e}")),
+        Err(e) => {
+            let defaults = HookPolicy::defaults(&git_dir);
+            return fail(
+                &defaults,
+                &git_dir,
+                &[],
+                format!("cannot open the repository: {e}"),
+            );
+        }
     };
     let git_dir = repo
         .git_dir()
@@ -341,36 +371,22 @@ pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
         .unwrap_or_else(|_| repo.git_dir().to_path_buf());
     let policy = match HookPolicy::from_config(&repo) {
         Ok(p) => p,
-        Err(e) => return with_defaults(&git_dir, format!("invalid configuration: {e}")),
+        Err((e, fallback)) => {
+            return fail(
+                &fallback,
+                &git_dir,
+                &[],
+                format!("invalid configuration: {e}"),
+            )
+        }
     };
-    let mut messages = Messages::new();
-
-    // The scan runs on its own thread; this one waits at most the time budget, so that
-    // neither a slow scan nor a stdin that never closes can hang the push.
-    let (tx, rx) = mpsc::channel();
-    let worker_config = config.clone();
-    let worker_policy = policy.clone();
-    let worker_dir = git_dir.clone();
-    std::thread::spawn(move || {
-        let result = decide(&worker_config, &worker_policy, &worker_dir);
-        let _ = tx.send(result);
-    });
-    let remaining = policy.timeout.saturating_sub(started.elapsed());
-    match rx.recv_timeout(remaining) {
-        Ok(Ok((updates, verdict))) => report(&policy, &git_dir, &updates, verdict, &mut messages),
-        Ok(Err(e)) => undecided(
+    let deadline = started + policy.timeout;
+    let timed_out = |updates: &[RefUpdate]| {
+        let mut messages = Messages::new();
+        undecided(
             &policy,
             &git_dir,
-            &[],
-            policy.on_error,
-            "error",
-            &format!("{e:#}"),
-            &mut messages,
-        ),
-        Err(_) => undecided(
-            &policy,
-            &git_dir,
-            &[],
+            updates,
             policy.on_timeout,
             "timeout",
             &format!(
@@ -378,8 +394,72 @@ pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
                 policy.timeout.as_secs_f64()
             ),
             &mut messages,
-        ),
+        )
+    };
+
+    // Stdin and the scan each run on their own thread; this one waits at most the time
+    // budget, so that neither a stdin that never closes nor a slow scan can hang the push.
+    // Stdin comes first, so that even a timeout is logged with the refs it concerned.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut input = Vec::new();
+        let read = std::io::stdin().read_to_end(&mut input);
+        let _ = tx.send(read.map(|_| input));
+    });
+    let updates = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        // Ref names may hold any bytes but NUL: read bytes, never fail on them.
+        Ok(Ok(input)) => match parse_updates(&String::from_utf8_lossy(&input)) {
+            Ok(u) => u,
+            Err(e) => return fail(&policy, &git_dir, &[], format!("bad hook input: {e}")),
+        },
+        Ok(Err(e)) => return fail(&policy, &git_dir, &[], format!("cannot read stdin: {e}")),
+        Err(_) => return timed_out(&[]),
+    };
+    // The object store over the quarantine lives in a directory made here, so that it is
+    // removed when this function returns, whatever the scan thread is doing.
+    let scratch = match tempfile::Builder::new()
+        .prefix("tollgate-objects-")
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return fail(
+                &policy,
+                &git_dir,
+                &updates,
+                format!("cannot create a temporary directory: {e}"),
+            )
+        }
+    };
+    let (tx, rx) = mpsc::channel();
+    {
+        let (config, policy, git_dir, updates, scratch) = (
+            config.clone(),
+            policy.clone(),
+            git_dir.clone(),
+            updates.clone(),
+            scratch.path().to_path_buf(),
+        );
+        std::thread::spawn(move || {
+            let _ = tx.send(scan_push(&config, &policy, &git_dir, &updates, &scratch));
+        });
     }
+    let outcome = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Ok(verdict)) => {
+            let mut messages = Messages::new();
+            report(&policy, &git_dir, &updates, verdict, &mut messages)
+        }
+        Ok(Err(e)) => fail(&policy, &git_dir, &updates, format!("{e:#}")),
+        Err(mpsc::RecvTimeoutError::Disconnected) => fail(
+            &policy,
+            &git_dir,
+            &updates,
+            "the scan stopped unexpectedly".into(),
+        ),
+        Err(mpsc::RecvTimeoutError::Timeout) => timed_out(&updates),
+    };
+    drop(scratch);
+    outcome
 }
 
 /// A push the scan could not decide: the configured outcome, said and logged.
@@ -433,7 +513,15 @@ fn report(
     }
     if verdict.findings.is_empty() {
         if !verdict.complete {
-            messages.say("tollgate: some pushed objects could not be read; see the warnings above");
+            return undecided(
+                policy,
+                git_dir,
+                updates,
+                policy.on_error,
+                "error",
+                "part of the push could not be scanned (see the warnings above)",
+                messages,
+            );
         }
         messages.flush();
         return 0;
@@ -485,7 +573,7 @@ fn report(
     messages.say("  - in the last commit: edit the file, `git add` it, `git commit --amend`;");
     if let Some(g) = oldest {
         messages.say(format!(
-            "  - in an older commit: `git rebase -i {}~1`, mark that commit `edit`, fix it, `git commit --amend`, `git rebase --continue`.",
+            "  - in an older commit: `git rebase -i {}~1` (`git rebase -i --root` if it is the first commit), mark that commit `edit`, fix it, `git commit --amend`, `git rebase --continue`.",
             &g.commit[..g.commit.len().min(12)]
         ));
     }
@@ -503,21 +591,6 @@ fn report(
     1
 }
 
-/// Read stdin, plan and scan the push.
-fn decide(
-    config: &ScanConfig,
-    policy: &HookPolicy,
-    git_dir: &Path,
-) -> anyhow::Result<(Vec<RefUpdate>, Verdict)> {
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .context("cannot read the ref updates on stdin")?;
-    let updates = parse_updates(&input).map_err(|e| anyhow::anyhow!("bad hook input: {e}"))?;
-    let verdict = scan_push(config, policy, git_dir, &updates)?;
-    Ok((updates, verdict))
-}
-
 /// The repository as the hook must see it: with Git's quarantine (the pushed objects)
 /// and the main object store together. gix does not read `GIT_OBJECT_DIRECTORY` and
 /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`, so the store is rebuilt from a directory whose
@@ -525,37 +598,32 @@ fn decide(
 /// which tells what the repository already had.
 fn open_with_quarantine(
     git_dir: &Path,
-) -> anyhow::Result<(
-    gix::ThreadSafeRepository,
-    gix::Repository,
-    Option<tempfile::TempDir>,
-)> {
+    scratch: &Path,
+) -> anyhow::Result<(gix::ThreadSafeRepository, gix::Repository, bool)> {
     let main = gix::open(git_dir).context("cannot open the repository")?;
     let quarantine = std::env::var_os("GIT_QUARANTINE_PATH")
         .or_else(|| std::env::var_os("GIT_OBJECT_DIRECTORY"))
         .map(PathBuf::from)
         .filter(|q| q.canonicalize().ok() != main.objects.store_ref().path().canonicalize().ok());
     let Some(quarantine) = quarantine else {
-        return Ok((main.clone().into_sync(), main, None));
+        return Ok((main.clone().into_sync(), main, false));
     };
     let mut alternates = vec![quarantine, main.objects.store_ref().path().to_path_buf()];
     if let Some(extra) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
         alternates.extend(std::env::split_paths(&extra));
     }
-    let dir = tempfile::Builder::new()
-        .prefix("tollgate-objects-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
-    std::fs::create_dir_all(dir.path().join("info"))?;
+    // `create_dir`, not `create_dir_all`: after a timeout the directory is gone and must
+    // stay gone.
+    std::fs::create_dir(scratch.join("info"))?;
     let mut list = String::new();
     for a in &alternates {
         let a = a.canonicalize().unwrap_or_else(|_| a.clone());
         list.push_str(&a.to_string_lossy());
         list.push('\n');
     }
-    std::fs::write(dir.path().join("info/alternates"), list)?;
+    std::fs::write(scratch.join("info/alternates"), list)?;
     let store = gix::odb::Store::at_opts(
-        dir.path().to_path_buf(),
+        scratch.to_path_buf(),
         main.object_hash(),
         &mut std::iter::empty(),
         gix::odb::store::init::Options::default(),
@@ -563,7 +631,7 @@ fn open_with_quarantine(
     .context("cannot open the quarantined objects")?;
     let mut sync = main.clone().into_sync();
     sync.objects = std::sync::Arc::new(store);
-    Ok((sync, main, Some(dir)))
+    Ok((sync, main, true))
 }
 
 fn scan_push(
@@ -571,11 +639,10 @@ fn scan_push(
     policy: &HookPolicy,
     git_dir: &Path,
     updates: &[RefUpdate],
+    scratch: &Path,
 ) -> anyhow::Result<Verdict> {
-    // The temporary directory lives until the scan is done.
-    let (shared, main, quarantine_dir) = open_with_quarantine(git_dir)?;
+    let (shared, main, quarantined) = open_with_quarantine(git_dir, scratch)?;
     let repo = shared.to_thread_local();
-    let quarantined = quarantine_dir.is_some();
     let mut verdict = Verdict {
         complete: true,
         ..Verdict::default()
@@ -627,8 +694,16 @@ fn scan_push(
     };
     verdict.warnings.extend(plan.warnings.iter().cloned());
     verdict.complete = plan.complete;
-    let engine = crate::scan::build_engine(config)?;
-    verdict.findings = scan_pushed_blobs(config, &engine, &shared, &plan, &mut verdict.warnings)
+    let config = ScanConfig {
+        max_file_size: policy.max_file_size,
+        ..config.clone()
+    };
+    let engine = crate::scan::build_engine(&config)?;
+    let scanned = scan_pushed_blobs(&config, &engine, &shared, &plan);
+    verdict.complete &= scanned.complete;
+    verdict.warnings.extend(scanned.warnings);
+    verdict.findings = scanned
+        .findings
         .into_iter()
         .filter(|f| f.confidence >= policy.min_confidence)
         .collect();
@@ -664,19 +739,36 @@ type PushWorker = std::cell::RefCell<(gix::Repository, Vec<u8>, Vec<u8>)>;
 /// Tree and delta caches per worker thread for a push.
 const PUSH_CACHE_PER_THREAD: usize = 8 << 20;
 
+/// What scanning a push's blobs gave.
+struct PushScan {
+    findings: Vec<Finding>,
+    warnings: Vec<String>,
+    /// False when a pushed text could not be read or was too large to scan.
+    complete: bool,
+}
+
+/// One blob's outcome.
+enum BlobOutcome {
+    Findings(Vec<Finding>),
+    NotScanned(String),
+}
+
 /// Scan the blobs a push introduces, in parallel. In a modified file only lines the
-/// push added count: a secret that was in the file before must not block the push.
+/// push added count, so that a secret that was in the file before does not block the
+/// push; that holds only when the file's previous content was on the server before the
+/// push: content added and changed again within the push is judged in full.
 fn scan_pushed_blobs(
     config: &ScanConfig,
     engine: &Engine,
     shared: &gix::ThreadSafeRepository,
     plan: &HistoryPlan,
-    warnings: &mut Vec<String>,
-) -> Vec<Finding> {
+) -> PushScan {
     use rayon::prelude::*;
+    let pushed: std::collections::HashSet<gix::ObjectId> =
+        plan.blobs.iter().map(|b| b.id).collect();
     let scratches = ScratchPool::default();
     let handles: thread_local::ThreadLocal<PushWorker> = thread_local::ThreadLocal::new();
-    let results: Vec<(Vec<Finding>, Option<String>)> = plan
+    let outcomes: Vec<BlobOutcome> = plan
         .blobs
         .par_iter()
         .filter_map(|blob| {
@@ -695,24 +787,28 @@ fn scan_pushed_blobs(
             let (repo, buffer, old_buffer) = &mut *cell.borrow_mut();
             let data = match git::read_blob(repo, &blob.id, config.max_file_size, buffer) {
                 BlobRead::Data(d) => d,
-                BlobRead::TooLarge(_) => return None,
+                BlobRead::TooLarge(size) => {
+                    return Some(BlobOutcome::NotScanned(format!(
+                        "{path} ({size} bytes) not scanned: over tollgate.maxFileSize"
+                    )))
+                }
                 BlobRead::Missing => {
-                    return Some((
-                        Vec::new(),
-                        Some(format!("missing blob {} ({path})", blob.id)),
-                    ))
+                    return Some(BlobOutcome::NotScanned(format!(
+                        "missing blob {} ({path})",
+                        blob.id
+                    )))
                 }
                 BlobRead::Error(e) => {
-                    return Some((
-                        Vec::new(),
-                        Some(format!("cannot read blob {} ({path}): {e}", blob.id)),
-                    ))
+                    return Some(BlobOutcome::NotScanned(format!(
+                        "cannot read blob {} ({path}): {e}",
+                        blob.id
+                    )))
                 }
             };
-            if git::is_lfs_pointer(data) || is_binary(data) {
+            let data = utf16_to_utf8(data.to_vec());
+            if git::is_lfs_pointer(&data) || is_binary(&data) {
                 return None;
             }
-            let data: Vec<u8> = utf16_to_utf8(data.to_vec());
             let provenance = Provenance {
                 path: path.clone(),
                 rel_path: path.clone(),
@@ -731,12 +827,17 @@ fn scan_pushed_blobs(
             if found.is_empty() {
                 return None;
             }
-            let added = blob.previous.and_then(|prev| {
-                match git::read_blob(repo, &prev, u64::MAX, old_buffer) {
-                    BlobRead::Data(old) => Some(added_lines(&utf16_to_utf8(old.to_vec()), &data)),
-                    _ => None,
-                }
-            });
+            let added = blob
+                .previous
+                .filter(|prev| !pushed.contains(prev))
+                .and_then(|prev| {
+                    match git::read_blob(repo, &prev, config.max_file_size, old_buffer) {
+                        BlobRead::Data(old) => {
+                            Some(added_lines(&utf16_to_utf8(old.to_vec()), &data))
+                        }
+                        _ => None,
+                    }
+                });
             let found = found
                 .into_iter()
                 .filter(|f| {
@@ -745,16 +846,25 @@ fn scan_pushed_blobs(
                         .is_none_or(|added| (f.line..=f.end_line).any(|l| added.contains(&l)))
                 })
                 .collect();
-            Some((found, None))
+            Some(BlobOutcome::Findings(found))
         })
         .collect();
-    let mut findings = Vec::new();
-    for (found, warning) in results {
-        findings.extend(found);
-        warnings.extend(warning);
+    let mut scan = PushScan {
+        findings: Vec::new(),
+        warnings: Vec::new(),
+        complete: true,
+    };
+    for outcome in outcomes {
+        match outcome {
+            BlobOutcome::Findings(f) => scan.findings.extend(f),
+            BlobOutcome::NotScanned(why) => {
+                scan.warnings.push(why);
+                scan.complete = false;
+            }
+        }
     }
-    crate::scan::sort_findings(&mut findings);
-    findings
+    crate::scan::sort_findings(&mut scan.findings);
+    scan
 }
 
 /// The 1-based numbers of the lines of `new` that `old` does not have: each line of

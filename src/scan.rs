@@ -422,11 +422,7 @@ pub fn scan_git(
                 diag.note(&format!("skipped {at}: Git LFS pointer"));
                 continue;
             }
-            if is_binary(data) {
-                counters.binary.fetch_add(1, Ordering::Relaxed);
-                diag.note(&format!("skipped {at}: binary"));
-                continue;
-            }
+            // UTF-16 text is full of NUL bytes: transcode before the binary test.
             let transcoded;
             let data = if data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF]) {
                 transcoded = utf16_to_utf8(data.to_vec());
@@ -434,6 +430,11 @@ pub fn scan_git(
             } else {
                 data
             };
+            if is_binary(data) {
+                counters.binary.fetch_add(1, Ordering::Relaxed);
+                diag.note(&format!("skipped {at}: binary"));
+                continue;
+            }
             let provenance = Provenance {
                 rel_path: path.clone(),
                 path,

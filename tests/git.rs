@@ -386,3 +386,23 @@ fn a_partial_clone_without_its_blobs_is_an_incomplete_audit() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches("missing blob").count(), 3, "{stderr}");
 }
+
+#[test]
+fn utf16_files_are_scanned_and_a_dangling_symbolic_ref_is_ignored() {
+    let repo = Repo::new(&[]);
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in format!("GITHUB_TOKEN={}\n", github_token()).encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(repo.path.join("win.ps1"), &utf16).unwrap();
+    let added = repo.commit(&[], "windows script");
+    repo.git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/pruned",
+    ]);
+    let (code, doc, _) = scan(&repo.path, &[]);
+    assert_eq!(code, 1, "complete, with a finding");
+    assert_eq!(located(&doc, "github."), vec![("win.ps1".into(), added)]);
+    assert_eq!(doc["summary"]["history"]["complete"], true);
+}

@@ -25,6 +25,11 @@ impl Server {
         client.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
         let server = Server { client, bare };
         server.install();
+        // A push accepted because the scan failed or ran out of time must not pass a
+        // test: these tests fail closed, with a budget no machine misses.
+        server.config("tollgate.onError", "reject");
+        server.config("tollgate.onTimeout", "reject");
+        server.config("tollgate.timeout", "120s");
         server
     }
 
@@ -278,7 +283,15 @@ fn a_timeout_ends_in_the_configured_outcome() {
     let (ok, out) = s.push(&["main"]);
     assert!(ok, "fail open: {out}");
     assert!(out.contains("without a complete secret scan"), "{out}");
-    assert!(s.audit_log().contains(r#""action":"timeout-accept""#));
+    let log = s.audit_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains(r#""action":"timeout-accept""#))
+        .expect("a timeout line");
+    assert!(
+        line.contains("refs/heads/main"),
+        "the refs are logged: {line}"
+    );
 }
 
 #[test]
@@ -302,12 +315,11 @@ fn bad_input_ends_in_the_configured_outcome() {
     s.config("tollgate.minConfidence", "very");
     s.config("tollgate.onError", "reject");
     let out = run("");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "onError itself is unreadable → defaults"
-    );
+    assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tollgate.minConfidence"));
+    // An unreadable onError fails closed.
+    s.config("tollgate.onError", "sometimes");
+    assert_eq!(run("").status.code(), Some(1));
 }
 
 #[test]
@@ -392,4 +404,45 @@ fn a_commit_message_marker_bypasses_only_where_allowed() {
     assert!(ok, "{out}");
     assert!(out.contains("scan skipped for refs/heads/main"), "{out}");
     assert!(s.audit_log().contains(r#""action":"bypass""#));
+}
+
+#[test]
+fn utf16_files_and_odd_ref_names_are_scanned_too() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    assert!(s.push(&["main"]).0);
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in token_line().encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(s.client.path.join("win.ps1"), &utf16).unwrap();
+    s.client.commit(&[], "windows script");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("win.ps1:1"), "{out}");
+    // A ref name that is not UTF-8 does not turn the scan off.
+    let odd = format!("HEAD:refs/heads/x{}", char::from(0xE9u8));
+    let (ok, out) = s.push(&[odd.as_str()]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("push rejected"), "{out}");
+}
+
+#[test]
+fn content_the_push_could_not_scan_does_not_pass_silently() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    assert!(s.push(&["main"]).0);
+    s.config("tollgate.maxFileSize", "1K");
+    let big = format!("{}{}", "filler line\n".repeat(200), token_line());
+    s.client.commit(&[("big.log", &big)], "big");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "onError=reject: {out}");
+    assert!(out.contains("over tollgate.maxFileSize"), "{out}");
+    // Trimming the big file in a later commit of the same push does not hide the secret:
+    // the earlier content was never on the server.
+    s.config("tollgate.maxFileSize", "10M");
+    s.client.commit(&[("big.log", &token_line())], "trim");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("big.log:1"), "{out}");
 }

@@ -3,6 +3,8 @@
 
 mod args;
 
+pub use args::parse_size;
+
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 

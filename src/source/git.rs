@@ -28,6 +28,9 @@ use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TreeRefIter};
 use gix::ObjectId;
 use rayon::prelude::*;
 
+/// Deeper trees are reported, not descended (Git's own limit is lower).
+const MAX_TREE_DEPTH: usize = 4096;
+
 /// Commits compared per parallel batch: bounds the changes held in memory at once.
 const DIFF_BATCH: usize = 512;
 
@@ -217,11 +220,25 @@ fn select(
                     Ok(None) => plan.warn(format!("{name}: missing object {id}")),
                     Err(e) => plan.warn(format!("{name}: cannot read object {id}: {e}")),
                 },
-                Err(e) => plan.warn(format!("{name}: cannot resolve: {e}")),
+                // A dangling symbolic ref (a remote's HEAD after its branch was pruned)
+                // names nothing to scan; git itself ignores it.
+                Err(e) => plan.warnings.push(format!(
+                    "{name}: ignoring a ref that cannot be resolved: {e}"
+                )),
             }
         }
         return Ok((tips, hidden));
     }
+    // A revision may name a tag: peel it to the commit.
+    let peel = |id: ObjectId| -> anyhow::Result<ObjectId> {
+        let object = repo
+            .find_object(id)
+            .with_context(|| format!("cannot read object {id}"))?;
+        Ok(object
+            .peel_to_kind(Kind::Commit)
+            .with_context(|| format!("{id} is not a commit"))?
+            .id)
+    };
     for rev in &options.revisions {
         let spec = repo
             .rev_parse(rev.as_str())
@@ -236,6 +253,7 @@ fn select(
                 tips.push(to);
             }
             Spec::Merge { theirs, ours } => {
+                let (theirs, ours) = (peel(theirs)?, peel(ours)?);
                 tips.extend([theirs, ours]);
                 // Without a common ancestor, both histories are scanned in full.
                 if let Some(base) = repo
@@ -252,16 +270,6 @@ fn select(
             }
         }
     }
-    // A revision may name a tag: peel it to the commit.
-    let peel = |id: ObjectId| -> anyhow::Result<ObjectId> {
-        let object = repo
-            .find_object(id)
-            .with_context(|| format!("cannot read object {id}"))?;
-        Ok(object
-            .peel_to_kind(Kind::Commit)
-            .with_context(|| format!("{id} is not a commit"))?
-            .id)
-    };
     let tips = tips.into_iter().map(peel).collect::<anyhow::Result<_>>()?;
     let hidden = hidden
         .into_iter()
@@ -615,6 +623,12 @@ fn diff_trees(
 ) -> Result<(), String> {
     if old == Some(new) {
         return Ok(());
+    }
+    // Git itself refuses trees this deep; a crafted one must not exhaust the stack.
+    if path.iter().filter(|&&b| b == b'/').count() >= MAX_TREE_DEPTH {
+        return Err(format!(
+            "tree {new} is nested more than {MAX_TREE_DEPTH} levels deep: not descended"
+        ));
     }
     let hash = repo.object_hash();
     let new_data = cache.get(repo, new)?;
