@@ -334,6 +334,9 @@ fn audit(
     }
 }
 
+/// The least time stdin is given, whatever the budget.
+const STDIN_GRACE: Duration = Duration::from_secs(1);
+
 /// Run the hook; returns the process exit code (0 accepts the push).
 pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
     let started = Instant::now();
@@ -406,7 +409,10 @@ pub fn run_pre_receive(config: &ScanConfig, repo_dir: Option<&Path>) -> u8 {
         let read = std::io::stdin().read_to_end(&mut input);
         let _ = tx.send(read.map(|_| input));
     });
-    let updates = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+    // Git writes every line before the hook could time out; a budget shorter than a
+    // second still gives stdin a second, so that a timeout always knows its refs.
+    let stdin_deadline = deadline.max(started + STDIN_GRACE);
+    let updates = match rx.recv_timeout(stdin_deadline.saturating_duration_since(Instant::now())) {
         // Ref names may hold any bytes but NUL: read bytes, never fail on them.
         Ok(Ok(input)) => match parse_updates(&String::from_utf8_lossy(&input)) {
             Ok(u) => u,
@@ -677,28 +683,33 @@ fn scan_push(
     }
     // With a quarantine, every object outside it was there before the push. Without one
     // (an old Git, or the hook run by hand), the history of every existing ref is.
-    let known = |id: &gix::ObjectId| main.has_object(id);
-    let plan = if quarantined {
-        git::plan_push(&shared, &tips, &[], &known, &known, PUSH_CACHE_PER_THREAD)
-    } else {
-        let existing = existing_ref_tips(&repo);
-        let nothing = |_: &gix::ObjectId| false;
-        git::plan_push(
-            &shared,
-            &tips,
-            &existing,
-            &nothing,
-            &nothing,
-            PUSH_CACHE_PER_THREAD,
-        )
-    };
-    verdict.warnings.extend(plan.warnings.iter().cloned());
-    verdict.complete = plan.complete;
     let config = ScanConfig {
         max_file_size: policy.max_file_size,
         ..config.clone()
     };
-    let engine = crate::scan::build_engine(&config)?;
+    // The rules load while the pushed history is read.
+    let (engine, plan) = std::thread::scope(|s| {
+        let engine = s.spawn(|| crate::scan::build_engine(&config));
+        let known = |id: &gix::ObjectId| main.has_object(id);
+        let plan = if quarantined {
+            git::plan_push(&shared, &tips, &[], &known, &known, PUSH_CACHE_PER_THREAD)
+        } else {
+            let existing = existing_ref_tips(&repo);
+            let nothing = |_: &gix::ObjectId| false;
+            git::plan_push(
+                &shared,
+                &tips,
+                &existing,
+                &nothing,
+                &nothing,
+                PUSH_CACHE_PER_THREAD,
+            )
+        };
+        (engine.join().expect("rule loading does not panic"), plan)
+    });
+    let engine = engine?;
+    verdict.warnings.extend(plan.warnings.iter().cloned());
+    verdict.complete = plan.complete;
     let scanned = scan_pushed_blobs(&config, &engine, &shared, &plan);
     verdict.complete &= scanned.complete;
     verdict.warnings.extend(scanned.warnings);
