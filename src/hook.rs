@@ -669,6 +669,13 @@ fn scan_push(
         let id = gix::ObjectId::from_hex(u.new.as_bytes())
             .with_context(|| format!("{}: bad object id", u.name))?;
         let Some(commit) = git::peel_to_commit(&repo, id).map_err(anyhow::Error::msg)? else {
+            // A tag of a tree or a blob carries content without history: not scanned,
+            // and said so (the push then counts as not fully scanned).
+            verdict.warnings.push(format!(
+                "{} points to a tree or a blob, which tollgate does not scan",
+                u.name
+            ));
+            verdict.complete = false;
             continue;
         };
         if policy.allow_bypass && tip_message_has_marker(&repo, commit) {
@@ -915,7 +922,7 @@ pub enum HookTarget {
 impl HookTarget {
     fn file(&self) -> anyhow::Result<PathBuf> {
         Ok(match self {
-            HookTarget::Repository(repo) => git_dir_of(repo)?.join("hooks").join("pre-receive"),
+            HookTarget::Repository(repo) => hooks_dir_of(repo)?.join("pre-receive"),
             HookTarget::GitLab(dir) => dir.join("pre-receive.d").join("tollgate"),
             HookTarget::Gitea(repo) => git_dir_of(repo)?
                 .join("hooks")
@@ -925,10 +932,27 @@ impl HookTarget {
     }
 }
 
+/// The repository's shared git directory (for a linked worktree, the main one's).
 fn git_dir_of(repo: &Path) -> anyhow::Result<PathBuf> {
     let r = gix::open(repo)
         .map_err(|e| anyhow::anyhow!("{}: not a git repository ({e})", repo.display()))?;
-    Ok(r.git_dir().to_path_buf())
+    Ok(r.common_dir().to_path_buf())
+}
+
+/// Where Git looks for the repository's hooks: `core.hooksPath` if set (relative to the
+/// work tree, or to the git directory of a bare repository), else `hooks/`.
+fn hooks_dir_of(repo: &Path) -> anyhow::Result<PathBuf> {
+    let r = gix::open(repo)
+        .map_err(|e| anyhow::anyhow!("{}: not a git repository ({e})", repo.display()))?;
+    let configured = r
+        .config_snapshot()
+        .string("core.hooksPath")
+        .map(|v| PathBuf::from(v.to_string()));
+    Ok(match configured {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => r.workdir().unwrap_or_else(|| r.common_dir()).join(p),
+        None => r.common_dir().join("hooks"),
+    })
 }
 
 fn is_ours(path: &Path) -> bool {

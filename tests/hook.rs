@@ -378,6 +378,13 @@ fn install_never_clobbers_and_uninstall_removes_only_ours() {
     let out = run(&["hook", "uninstall", "--bare"], &s.bare);
     assert_eq!(out.status.code(), Some(2));
     assert!(hook.exists());
+    // core.hooksPath is where Git looks, so that is where the hook goes.
+    let shared_hooks = s.client.sibling("shared-hooks");
+    s.config("core.hooksPath", shared_hooks.to_str().unwrap());
+    assert!(run(&["hook", "install", "--bare"], &s.bare)
+        .status
+        .success());
+    assert!(shared_hooks.join("pre-receive").exists());
     // GitLab and Gitea layouts use a pre-receive.d directory.
     let gitlab = s.client.sibling("custom_hooks");
     assert!(run(&["hook", "install", "--gitlab-dir"], &gitlab)
