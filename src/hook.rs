@@ -21,7 +21,7 @@ use crate::finding::{Confidence, Finding, GitContext};
 use crate::scan::{scan_blob, ScanConfig};
 use crate::snippet;
 use crate::source::git::{self, BlobRead, HistoryPlan};
-use crate::source::{has_binary_extension, is_binary, utf16_to_utf8, Provenance};
+use crate::source::{has_binary_extension, utf16_to_utf8, Provenance};
 
 /// The push option that asks to skip the scan (honoured only with `tollgate.allowBypass`).
 pub const SKIP_PUSH_OPTION: &str = "tollgate.skip";
@@ -701,7 +701,8 @@ fn scan_push(
         let plan = if quarantined {
             git::plan_push(&shared, &tips, &[], &known, &known, PUSH_CACHE_PER_THREAD)
         } else {
-            let existing = existing_ref_tips(&repo);
+            // Problems with existing refs only shrink the boundary: more is scanned.
+            let existing = git::ref_tips(&repo, &mut HistoryPlan::default()).unwrap_or_default();
             let nothing = |_: &gix::ObjectId| false;
             git::plan_push(
                 &shared,
@@ -733,22 +734,6 @@ fn tip_message_has_marker(repo: &gix::Repository, commit: gix::ObjectId) -> bool
         .ok()
         .and_then(|c| c.message_raw().ok().map(|m| m.to_string()))
         .is_some_and(|m| m.contains(SKIP_MESSAGE_MARKER))
-}
-
-fn existing_ref_tips(repo: &gix::Repository) -> Vec<gix::ObjectId> {
-    let mut tips = Vec::new();
-    if let Ok(platform) = repo.references() {
-        if let Ok(all) = platform.all() {
-            for mut r in all.flatten() {
-                if let Ok(id) = r.peel_to_id() {
-                    if let Ok(Some(c)) = git::peel_to_commit(repo, id.detach()) {
-                        tips.push(c);
-                    }
-                }
-            }
-        }
-    }
-    tips
 }
 
 /// A worker's repository handle and its buffers for the new and the previous blob.
@@ -791,7 +776,8 @@ fn scan_pushed_blobs(
         .par_iter()
         .filter_map(|blob| {
             let path = &plan.paths[blob.path as usize];
-            let commit = &plan.commits[blob.commit? as usize];
+            // Every pushed blob has its commit.
+            blob.commit?;
             if has_binary_extension(path) {
                 return None;
             }
@@ -823,22 +809,14 @@ fn scan_pushed_blobs(
                     )))
                 }
             };
-            let data = utf16_to_utf8(data.to_vec());
-            if git::is_lfs_pointer(&data) || is_binary(&data) {
+            let Ok(data) = git::blob_text(data) else {
                 return None;
-            }
+            };
+            let data = data.into_owned();
             let provenance = Provenance {
                 path: path.clone(),
                 rel_path: path.clone(),
-                git: Some(GitContext {
-                    commit: commit.id.to_string(),
-                    blob: blob.id.to_string(),
-                    author_name: commit.author_name.clone(),
-                    author_email: commit.author_email.clone(),
-                    date: commit.date.clone(),
-                    summary: commit.summary.clone(),
-                    other_locations: blob.introductions.saturating_sub(1) as usize,
-                }),
+                git: Some(plan.git_context(blob)),
             };
             let (found, _) =
                 scratches.with(|s| scan_blob(engine, &data, &provenance, config.redact, s));

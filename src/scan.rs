@@ -14,11 +14,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::{BlobMatches, Engine, EngineOptions, RuleSelection, Scratch, ScratchPool};
-use crate::finding::{fingerprint, redact, Confidence, Finding, GitContext};
+use crate::finding::{fingerprint, redact, Confidence, Finding};
 use crate::snippet;
 use crate::source::dir::{self, FileContent, WalkEvent, WalkOptions};
-use crate::source::git::{self, BlobRead, HistoryOptions};
-use crate::source::{has_binary_extension, is_binary, utf16_to_utf8, Blob, Provenance};
+use crate::source::git::{self, BlobRead, HistoryOptions, NotText};
+use crate::source::{has_binary_extension, Blob, Provenance};
 
 /// Default for `--max-file-size`.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
@@ -378,17 +378,15 @@ pub fn scan_git(
         let (handle, buffer) = &mut *cell.borrow_mut();
         for record in chunk {
             let id = record.id;
-            let path = match record.commit {
-                Some(_) => plan.paths[record.path as usize].clone(),
-                None => format!("unreachable/{id}"),
-            };
-            let at = match record.commit {
+            let path = plan.display_path(record);
+            // Only notes and warnings name the commit: built when one is written.
+            let at = || match record.commit {
                 Some(c) => format!("{path} in commit {}", plan.commits[c as usize].id),
                 None => path.clone(),
             };
             if has_binary_extension(&path) {
                 counters.binary.fetch_add(1, Ordering::Relaxed);
-                diag.note(&format!("skipped {at}: binary file type"));
+                diag.note(&format!("skipped {}: binary file type", at()));
                 continue;
             }
             let data = match git::read_blob(handle, &id, config.max_file_size, buffer) {
@@ -404,44 +402,40 @@ pub fn scan_git(
                 BlobRead::TooLarge(size) => {
                     counters.too_large.fetch_add(1, Ordering::Relaxed);
                     diag.note(&format!(
-                        "skipped {at}: {size} bytes is over --max-file-size"
+                        "skipped {}: {size} bytes is over --max-file-size",
+                        at()
                     ));
                     continue;
                 }
                 BlobRead::Missing => {
-                    unreadable(format!("missing blob {id} ({at})"));
+                    unreadable(format!("missing blob {id} ({})", at()));
                     continue;
                 }
                 BlobRead::Error(e) => {
-                    unreadable(format!("cannot read blob {id} ({at}): {e}"));
+                    unreadable(format!("cannot read blob {id} ({}): {e}", at()));
                     continue;
                 }
             };
-            if git::is_lfs_pointer(data) {
-                counters.lfs_pointer.fetch_add(1, Ordering::Relaxed);
-                diag.note(&format!("skipped {at}: Git LFS pointer"));
-                continue;
-            }
-            // UTF-16 text is full of NUL bytes: transcode before the binary test.
-            let transcoded;
-            let data = if data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF]) {
-                transcoded = utf16_to_utf8(data.to_vec());
-                &transcoded[..]
-            } else {
-                data
+            let data = match git::blob_text(data) {
+                Ok(text) => text,
+                Err(NotText::LfsPointer) => {
+                    counters.lfs_pointer.fetch_add(1, Ordering::Relaxed);
+                    diag.note(&format!("skipped {}: Git LFS pointer", at()));
+                    continue;
+                }
+                Err(NotText::Binary) => {
+                    counters.binary.fetch_add(1, Ordering::Relaxed);
+                    diag.note(&format!("skipped {}: binary", at()));
+                    continue;
+                }
             };
-            if is_binary(data) {
-                counters.binary.fetch_add(1, Ordering::Relaxed);
-                diag.note(&format!("skipped {at}: binary"));
-                continue;
-            }
             let provenance = Provenance {
                 rel_path: path.clone(),
                 path,
-                git: Some(git_context(&plan, record)),
+                git: Some(plan.git_context(record)),
             };
             let (found, suppressed) = scratches
-                .with(|scratch| scan_blob(&engine, data, &provenance, config.redact, scratch));
+                .with(|scratch| scan_blob(&engine, &data, &provenance, config.redact, scratch));
             let scanned = counters.files.fetch_add(1, Ordering::Relaxed) + 1;
             counters
                 .bytes
@@ -449,9 +443,9 @@ pub fn scan_git(
             counters
                 .suppressed_inline
                 .fetch_add(suppressed, Ordering::Relaxed);
-            let mut all = findings.lock().expect("findings lock");
-            all.extend(found);
-            if scanned % 256 == 0 {
+            if !found.is_empty() || scanned % 256 == 0 {
+                let mut all = findings.lock().expect("findings lock");
+                all.extend(found);
                 show_progress(all.len());
             }
         }
@@ -494,33 +488,6 @@ const RELEASE_PACK_PAGES_EVERY: u64 = 16 << 20;
 
 /// Blobs a worker takes at a time: neighbours in the pack, read front to back.
 const BLOB_CHUNK: usize = 16;
-
-fn git_context(plan: &git::HistoryPlan, record: &git::BlobRecord) -> GitContext {
-    let others = record.introductions.saturating_sub(1) as usize;
-    match record.commit {
-        Some(c) => {
-            let c = &plan.commits[c as usize];
-            GitContext {
-                commit: c.id.to_string(),
-                blob: record.id.to_string(),
-                author_name: c.author_name.clone(),
-                author_email: c.author_email.clone(),
-                date: c.date.clone(),
-                summary: c.summary.clone(),
-                other_locations: others,
-            }
-        }
-        None => GitContext {
-            commit: String::new(),
-            blob: record.id.to_string(),
-            author_name: String::new(),
-            author_email: String::new(),
-            date: String::new(),
-            summary: String::new(),
-            other_locations: 0,
-        },
-    }
-}
 
 fn progress_message(c: &Counters, findings: usize) -> String {
     format!(

@@ -26,6 +26,8 @@ use gix::bstr::ByteSlice;
 use gix::objs::tree::EntryKind;
 use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TreeRefIter};
 use gix::ObjectId;
+
+use crate::finding::GitContext;
 use rayon::prelude::*;
 
 /// Deeper trees are reported, not descended (Git's own limit is lower).
@@ -95,6 +97,28 @@ pub struct HistoryPlan {
 impl HistoryPlan {
     pub fn walked_commits(&self) -> usize {
         self.commits.iter().filter(|c| !c.boundary).count()
+    }
+
+    /// The path a blob is reported at; an unreachable blob has none of its own.
+    pub fn display_path(&self, record: &BlobRecord) -> String {
+        match record.commit {
+            Some(_) => self.paths[record.path as usize].clone(),
+            None => format!("unreachable/{}", record.id),
+        }
+    }
+
+    /// A finding's `git` object for a blob of this plan.
+    pub fn git_context(&self, record: &BlobRecord) -> GitContext {
+        let commit = record.commit.map(|c| &self.commits[c as usize]);
+        GitContext {
+            commit: commit.map(|c| c.id.to_string()).unwrap_or_default(),
+            blob: record.id.to_string(),
+            author_name: commit.map(|c| c.author_name.clone()).unwrap_or_default(),
+            author_email: commit.map(|c| c.author_email.clone()).unwrap_or_default(),
+            date: commit.map(|c| c.date.clone()).unwrap_or_default(),
+            summary: commit.map(|c| c.summary.clone()).unwrap_or_default(),
+            other_locations: record.introductions.saturating_sub(1) as usize,
+        }
     }
 }
 
@@ -196,38 +220,7 @@ fn select(
     let mut tips = Vec::new();
     let mut hidden = Vec::new();
     if options.revisions.is_empty() {
-        if let Ok(head) = repo.head_id() {
-            tips.push(head.detach());
-        }
-        let platform = repo.references().context("cannot read the references")?;
-        for reference in platform.all().context("cannot read the references")? {
-            let mut reference = match reference {
-                Ok(r) => r,
-                Err(e) => {
-                    plan.warn(format!("cannot read a reference: {e}"));
-                    continue;
-                }
-            };
-            plan.refs += 1;
-            let name = reference.name().as_bstr().to_string();
-            match reference.peel_to_id() {
-                Ok(id) => match repo.objects.try_header(&id) {
-                    Ok(Some(h)) if h.kind == Kind::Commit => tips.push(id.detach()),
-                    Ok(Some(h)) => plan.warnings.push(format!(
-                        "{name} points to a {}, not a commit: not scanned",
-                        h.kind
-                    )),
-                    Ok(None) => plan.warn(format!("{name}: missing object {id}")),
-                    Err(e) => plan.warn(format!("{name}: cannot read object {id}: {e}")),
-                },
-                // A dangling symbolic ref (a remote's HEAD after its branch was pruned)
-                // names nothing to scan; git itself ignores it.
-                Err(e) => plan.warnings.push(format!(
-                    "{name}: ignoring a ref that cannot be resolved: {e}"
-                )),
-            }
-        }
-        return Ok((tips, hidden));
+        return Ok((ref_tips(repo, plan)?, hidden));
     }
     // A revision may name a tag: peel it to the commit.
     let peel = |id: ObjectId| -> anyhow::Result<ObjectId> {
@@ -276,6 +269,44 @@ fn select(
         .map(peel)
         .collect::<anyhow::Result<_>>()?;
     Ok((tips, hidden))
+}
+
+/// HEAD and the commit of every ref. Refs that cannot be read are warnings in `plan`; a
+/// missing or unreadable object makes it incomplete.
+pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Result<Vec<ObjectId>> {
+    let mut tips = Vec::new();
+    if let Ok(head) = repo.head_id() {
+        tips.push(head.detach());
+    }
+    let platform = repo.references().context("cannot read the references")?;
+    for reference in platform.all().context("cannot read the references")? {
+        let mut reference = match reference {
+            Ok(r) => r,
+            Err(e) => {
+                plan.warn(format!("cannot read a reference: {e}"));
+                continue;
+            }
+        };
+        plan.refs += 1;
+        let name = reference.name().as_bstr().to_string();
+        match reference.peel_to_id() {
+            Ok(id) => match repo.objects.try_header(&id) {
+                Ok(Some(h)) if h.kind == Kind::Commit => tips.push(id.detach()),
+                Ok(Some(h)) => plan.warnings.push(format!(
+                    "{name} points to a {}, not a commit: not scanned",
+                    h.kind
+                )),
+                Ok(None) => plan.warn(format!("{name}: missing object {id}")),
+                Err(e) => plan.warn(format!("{name}: cannot read object {id}: {e}")),
+            },
+            // A dangling symbolic ref (a remote's HEAD after its branch was pruned)
+            // names nothing to scan; git itself ignores it.
+            Err(e) => plan.warnings.push(format!(
+                "{name}: ignoring a ref that cannot be resolved: {e}"
+            )),
+        }
+    }
+    Ok(tips)
 }
 
 /// Tree and parents of a commit.
@@ -909,6 +940,29 @@ pub fn read_blob<'a>(
         Ok(None) => BlobRead::Missing,
         Err(e) => BlobRead::Error(e.to_string()),
     }
+}
+
+/// Why a blob is not scanned as text.
+pub enum NotText {
+    LfsPointer,
+    Binary,
+}
+
+/// The text to scan in a blob. UTF-16 (with a byte-order mark) is transcoded first: it is
+/// full of NUL bytes and would otherwise look binary.
+pub fn blob_text(data: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, NotText> {
+    if is_lfs_pointer(data) {
+        return Err(NotText::LfsPointer);
+    }
+    let text = if data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF]) {
+        std::borrow::Cow::Owned(crate::source::utf16_to_utf8(data.to_vec()))
+    } else {
+        std::borrow::Cow::Borrowed(data)
+    };
+    if crate::source::is_binary(&text) {
+        return Err(NotText::Binary);
+    }
+    Ok(text)
 }
 
 /// A Git LFS pointer file: the blob stands for content stored elsewhere.
