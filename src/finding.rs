@@ -76,6 +76,76 @@ pub struct K8sContext {
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
+    /// The credential-access technique this finding enables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technique: Option<TechniqueInfo>,
+    /// What a posture finding is about: the grant, the host path, the bound role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Who is bound to a role or binding, when the binding is in the scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+}
+
+impl K8sContext {
+    /// Where in Kubernetes a finding sits, and what it enables, in a line or two:
+    /// `in Deployment payments/payments-api, container api, env DB_PASSWORD
+    /// (spec.template.spec.containers[0].env[1].value)`.
+    pub fn describe(&self) -> Vec<String> {
+        let k = self;
+        let mut lines = Vec::new();
+        let mut place = Vec::new();
+        if let Some(kind) = &k.kind {
+            let name = match (&k.namespace, &k.name) {
+                (Some(ns), Some(name)) => format!(" {ns}/{name}"),
+                (None, Some(name)) => format!(" {name}"),
+                _ => String::new(),
+            };
+            place.push(format!("{kind}{name}"));
+        }
+        if let Some(c) = &k.container {
+            place.push(format!("container {c}"));
+        }
+        if let Some(e) = &k.env {
+            place.push(format!("env {e}"));
+        }
+        let mut first = format!("in {}", place.join(", "));
+        if place.is_empty() {
+            first = match &k.field {
+                Some(field) => format!("at {field}"),
+                None => String::new(),
+            };
+        } else if let Some(field) = &k.field {
+            first.push_str(&format!(" ({field})"));
+        }
+        if !first.is_empty() {
+            lines.push(first);
+        }
+        if let Some(detail) = &k.detail {
+            lines.push(detail.clone());
+        }
+        if !k.subjects.is_empty() {
+            lines.push(format!("bound: {}", k.subjects.join("; ")));
+        }
+        if let Some(t) = &k.technique {
+            lines.push(format!(
+                "technique: {} {} (ATT&CK {})",
+                t.id, t.name, t.mitre
+            ));
+        }
+        lines
+    }
+}
+
+/// A technique of Microsoft's threat matrix for Kubernetes and its MITRE ATT&CK id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechniqueInfo {
+    /// `MS-TA9025`
+    pub id: String,
+    /// `List K8s secrets`
+    pub name: String,
+    /// `T1552.007`
+    pub mitre: String,
 }
 
 /// One reported secret. `secret` holds the redacted form unless redaction is off.

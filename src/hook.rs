@@ -208,6 +208,9 @@ pub fn parse_updates(input: &str) -> Result<Vec<RefUpdate>, String> {
 #[derive(Debug, Default)]
 struct Verdict {
     findings: Vec<Finding>,
+    /// Posture findings (a Role that reads secrets, a hostPath mount): shown, not
+    /// blocking: the push adds no secret.
+    notes: Vec<Finding>,
     /// Refs whose scan was skipped by a bypass.
     bypassed: Vec<String>,
     bypass_reason: Option<String>,
@@ -517,6 +520,17 @@ fn report(
         ));
         audit(policy, git_dir, "bypass", Some(reason), updates, &[]);
     }
+    for f in &verdict.notes {
+        messages.say(format!(
+            "tollgate: note: {}:{}: {} ({}), not blocking",
+            f.path, f.line, f.rule_name, f.rule_id
+        ));
+        if let Some(k) = &f.k8s {
+            for line in k.describe() {
+                messages.say(format!("tollgate:   {line}"));
+            }
+        }
+    }
     if verdict.findings.is_empty() {
         if !verdict.complete {
             return undecided(
@@ -546,7 +560,7 @@ fn report(
             f.confidence.as_str(),
             f.rule_id,
             f.rule_name,
-            f.secret
+            f.secret,
         ));
         messages.say(format!(
             "    commit {}  {}:{}",
@@ -555,18 +569,9 @@ fn report(
             f.line
         ));
         if let Some(k) = &f.k8s {
-            let mut at = Vec::new();
-            for (label, v) in [
-                ("", &k.kind),
-                ("", &k.name),
-                ("container ", &k.container),
-                ("env ", &k.env),
-            ] {
-                if let Some(v) = v {
-                    at.push(format!("{label}{v}"));
-                }
+            for line in k.describe() {
+                messages.say(format!("    {line}"));
             }
-            messages.say(format!("    in Kubernetes {}", at.join(" ")));
         }
         if let Some(g) = g {
             if oldest.is_none_or(|o| g.date < o.date) {
@@ -721,11 +726,11 @@ fn scan_push(
     let scanned = scan_pushed_blobs(&config, &engine, &shared, &plan);
     verdict.complete &= scanned.complete;
     verdict.warnings.extend(scanned.warnings);
-    verdict.findings = scanned
+    (verdict.notes, verdict.findings) = scanned
         .findings
         .into_iter()
         .filter(|f| f.confidence >= policy.min_confidence)
-        .collect();
+        .partition(|f| f.secret.is_empty());
     Ok(verdict)
 }
 
@@ -752,7 +757,7 @@ struct PushScan {
 
 /// One blob's outcome.
 enum BlobOutcome {
-    Findings(Vec<Finding>),
+    Scanned(crate::scan::BlobReport),
     NotScanned(String),
 }
 
@@ -818,9 +823,8 @@ fn scan_pushed_blobs(
                 rel_path: path.clone(),
                 git: Some(plan.git_context(blob)),
             };
-            let (found, _) =
-                scratches.with(|s| scan_blob(engine, &data, &provenance, config.redact, s));
-            if found.is_empty() {
+            let mut report = scratches.with(|s| scan_blob(engine, &data, &provenance, config, s));
+            if report.findings.is_empty() && report.facts.is_empty() {
                 return None;
             }
             let added = blob
@@ -834,15 +838,12 @@ fn scan_pushed_blobs(
                         _ => None,
                     }
                 });
-            let found = found
-                .into_iter()
-                .filter(|f| {
-                    added
-                        .as_ref()
-                        .is_none_or(|added| (f.line..=f.end_line).any(|l| added.contains(&l)))
-                })
-                .collect();
-            Some(BlobOutcome::Findings(found))
+            report.findings.retain(|f| {
+                added
+                    .as_ref()
+                    .is_none_or(|added| (f.line..=f.end_line).any(|l| added.contains(&l)))
+            });
+            Some(BlobOutcome::Scanned(report))
         })
         .collect();
     let mut scan = PushScan {
@@ -850,16 +851,19 @@ fn scan_pushed_blobs(
         warnings: Vec::new(),
         complete: true,
     };
+    let collector = crate::scan::Collector::default();
     for outcome in outcomes {
         match outcome {
-            BlobOutcome::Findings(f) => scan.findings.extend(f),
+            BlobOutcome::Scanned(report) => {
+                collector.add(report);
+            }
             BlobOutcome::NotScanned(why) => {
                 scan.warnings.push(why);
                 scan.complete = false;
             }
         }
     }
-    crate::scan::sort_findings(&mut scan.findings);
+    scan.findings = collector.finish(config);
     scan
 }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod engine;
 pub mod finding;
 pub mod hook;
+pub mod k8s;
 pub mod report;
 pub mod scan;
 pub mod snippet;

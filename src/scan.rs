@@ -4,6 +4,7 @@
 //! command line; nothing here knows about flags.
 
 use std::cell::RefCell;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -13,8 +14,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::{BlobMatches, Engine, EngineOptions, RuleSelection, Scratch, ScratchPool};
-use crate::finding::{fingerprint, redact, Confidence, Finding};
+use crate::engine::{
+    filters, line_has_allow_marker, BlobMatches, Engine, EngineOptions, Match, RuleSelection,
+    Scratch, ScratchPool,
+};
+use crate::finding::{fingerprint, redact, Confidence, Finding, K8sContext};
+use crate::k8s::{self, checks::Hit, checks::CHECKS};
 use crate::snippet;
 use crate::source::dir::{self, FileContent, WalkEvent, WalkOptions};
 use crate::source::git::{self, BlobRead, HistoryOptions, NotText};
@@ -34,6 +39,8 @@ pub struct ScanConfig {
     pub follow_symlinks: bool,
     pub progress: bool,
     pub verbose: bool,
+    /// Which manifest checks run.
+    pub k8s: k8s::Selection,
 }
 
 impl Default for ScanConfig {
@@ -49,6 +56,7 @@ impl Default for ScanConfig {
             follow_symlinks: false,
             progress: false,
             verbose: false,
+            k8s: k8s::Selection::default(),
         }
     }
 }
@@ -183,7 +191,7 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
     let engine = build_engine(config)?;
     let started = Instant::now();
     let counters = Counters::default();
-    let findings = Mutex::new(Vec::new());
+    let collector = Collector::default();
     let scratches = ScratchPool::default();
     let diag = Diagnostics::new(config.progress, config.verbose);
     let (tx, rx) = crossbeam_channel::bounded(WALK_CHANNEL_BOUND);
@@ -205,14 +213,8 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                                 git: None,
                             },
                         };
-                        let (found, suppressed) = scratches.with(|scratch| {
-                            scan_blob(
-                                &engine,
-                                &blob.bytes,
-                                &blob.provenance,
-                                config.redact,
-                                scratch,
-                            )
+                        let report = scratches.with(|scratch| {
+                            scan_blob(&engine, &blob.bytes, &blob.provenance, config, scratch)
                         });
                         counters.files.fetch_add(1, Ordering::Relaxed);
                         counters
@@ -220,12 +222,15 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                             .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
                         counters
                             .suppressed_inline
-                            .fetch_add(suppressed, Ordering::Relaxed);
-                        if !found.is_empty() {
-                            let mut all = findings.lock().expect("findings lock");
-                            all.extend(found);
-                            diag.progress
-                                .set_message(progress_message(&counters, all.len()));
+                            .fetch_add(report.suppressed_inline, Ordering::Relaxed);
+                        if let Some(err) = &report.parse_error {
+                            diag.note(&format!(
+                                "{}: not valid YAML ({err}); Kubernetes context read from its lines",
+                                blob.provenance.path
+                            ));
+                        }
+                        if let Some(n) = collector.add(report) {
+                            diag.progress.set_message(progress_message(&counters, n));
                         }
                     }
                     Ok(FileContent::TooLarge(len)) => {
@@ -245,8 +250,8 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                     }
                 }
                 if counters.files.load(Ordering::Relaxed) % 256 == 0 {
-                    let n = findings.lock().map(|f| f.len()).unwrap_or(0);
-                    diag.progress.set_message(progress_message(&counters, n));
+                    diag.progress
+                        .set_message(progress_message(&counters, collector.len()));
                 }
             }
             WalkEvent::Symlink(path) => {
@@ -279,8 +284,7 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
         });
     });
     diag.progress.finish_and_clear();
-    let mut findings = findings.into_inner().expect("findings lock");
-    sort_findings(&mut findings);
+    let mut findings = collector.finish(config);
     // Overlapping roots (`dir . .`, `dir a a/b`) reach the same file twice.
     findings.dedup_by(|a, b| {
         (&a.path, a.line, a.column, &a.fingerprint) == (&b.path, b.line, b.column, &b.fingerprint)
@@ -288,10 +292,15 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
     let summary = summarize(
         &counters,
         &findings,
-        engine.rules().len(),
+        rule_count(&engine, config),
         started.elapsed(),
     );
     Ok(ScanOutcome { findings, summary })
+}
+
+/// Regex rules and manifest checks that ran.
+fn rule_count(engine: &Engine, config: &ScanConfig) -> usize {
+    engine.rules().len() + config.k8s.enabled_ids().count()
 }
 
 /// `tollgate git`: every blob the selected history introduced, each scanned once and
@@ -342,7 +351,7 @@ pub fn scan_git(
     }
     let commits = plan.walked_commits();
     let counters = Counters::default();
-    let findings = Mutex::new(Vec::new());
+    let collector = Collector::default();
     let scratches = ScratchPool::default();
     let handles: thread_local::ThreadLocal<RefCell<(gix::Repository, Vec<u8>)>> =
         thread_local::ThreadLocal::new();
@@ -434,19 +443,26 @@ pub fn scan_git(
                 path,
                 git: Some(plan.git_context(record)),
             };
-            let (found, suppressed) = scratches
-                .with(|scratch| scan_blob(&engine, &data, &provenance, config.redact, scratch));
+            let report = scratches
+                .with(|scratch| scan_blob(&engine, &data, &provenance, config, scratch));
             let scanned = counters.files.fetch_add(1, Ordering::Relaxed) + 1;
             counters
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
             counters
                 .suppressed_inline
-                .fetch_add(suppressed, Ordering::Relaxed);
-            if !found.is_empty() || scanned % 256 == 0 {
-                let mut all = findings.lock().expect("findings lock");
-                all.extend(found);
-                show_progress(all.len());
+                .fetch_add(report.suppressed_inline, Ordering::Relaxed);
+            if let Some(err) = &report.parse_error {
+                diag.note(&format!(
+                    "{} in commit {}: not valid YAML ({err}); Kubernetes context read from its lines",
+                    provenance.path,
+                    provenance.git.as_ref().map_or("", |g| g.commit.as_str()),
+                ));
+            }
+            match collector.add(report) {
+                Some(n) => show_progress(n),
+                None if scanned % 256 == 0 => show_progress(collector.len()),
+                None => {}
             }
         }
     });
@@ -458,12 +474,11 @@ pub fn scan_git(
             MAX_LISTED_OBJECT_WARNINGS
         ));
     }
-    let mut findings = findings.into_inner().expect("findings lock");
-    sort_findings(&mut findings);
+    let findings = collector.finish(config);
     let mut summary = summarize(
         &counters,
         &findings,
-        engine.rules().len(),
+        rule_count(&engine, config),
         started.elapsed(),
     );
     summary.skipped.submodule = plan.submodules;
@@ -539,57 +554,237 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
     }
 }
 
-/// Match one blob and turn its matches into findings. Returns the findings and how many
-/// matches an inline allow marker suppressed.
+/// What one blob produced.
+#[derive(Debug, Default)]
+pub struct BlobReport {
+    pub findings: Vec<Finding>,
+    /// Findings an inline allow marker suppressed.
+    pub suppressed_inline: u64,
+    /// Manifest objects later correlated with other files'.
+    pub facts: k8s::Facts,
+    /// A YAML file that did not parse, so its findings got context from its lines only.
+    pub parse_error: Option<String>,
+}
+
+/// Match one blob, run the manifest stage on it, and turn both into findings.
 pub fn scan_blob(
     engine: &Engine,
     data: &[u8],
     provenance: &Provenance,
-    redact_secrets: bool,
+    config: &ScanConfig,
     scratch: &mut Scratch,
-) -> (Vec<Finding>, u64) {
+) -> BlobReport {
     let BlobMatches {
-        matches,
+        mut matches,
         suppressed_inline,
     } = engine.scan(data, scratch);
+    if !config.k8s.regex_findings {
+        matches.clear();
+    }
+    let spans: Vec<k8s::MatchSpan> = matches
+        .iter()
+        .map(|m| k8s::MatchSpan {
+            span: m.span.clone(),
+            generic: engine.rules()[m.rule].spec.generic,
+        })
+        .collect();
+    let analysis = k8s::analyze(
+        &provenance.rel_path,
+        data,
+        &spans,
+        &config.k8s,
+        config.engine.min_confidence,
+    )
+    .unwrap_or_default();
+    let k8s::Analysis {
+        mut contexts,
+        dropped,
+        hits,
+        facts,
+        parse_error,
+    } = analysis;
+    contexts.resize(matches.len(), None);
+    let mut dropped = dropped.into_iter();
+    let (matches, contexts): (Vec<Match>, Vec<Option<K8sContext>>) = matches
+        .into_iter()
+        .zip(contexts)
+        .filter(|_| !dropped.next().unwrap_or(false))
+        .unzip();
+
+    // Structural hits on a line with an allow marker are suppressed like matches.
+    let (hits, allowed): (Vec<Hit>, Vec<Hit>) = hits
+        .into_iter()
+        .partition(|h| !line_has_allow_marker(data, h.span.clone()));
+    let pod_spans = facts.pods.iter().map(|p| p.report.span.clone());
     let mut offsets: Vec<usize> = matches
         .iter()
-        .flat_map(|m| [m.span.start, m.span.end])
+        .map(|m| &m.span)
+        .chain(hits.iter().map(|h| &h.span))
+        .cloned()
+        .chain(pod_spans)
+        .flat_map(|span| [span.start, span.end])
         .collect();
     let positions = snippet::Positions::new(data, &mut offsets);
-    let findings = matches
+    // Every secret on a snippet's line is masked, the structural ones too.
+    let masked: Vec<Match> = hits
         .iter()
-        .map(|m| {
+        .filter(|h| !h.secret.is_empty())
+        .map(hit_match)
+        .chain(matches.iter().cloned())
+        .collect();
+    let mut masks = masked.clone();
+    masks.sort_by_key(|m| m.span.start);
+    let report = |secret: &[u8], span: Range<usize>, m: &Match| {
+        let (line, column) = positions.of(span.start);
+        let (end_line, end_column) = positions.of(span.end);
+        let shown = String::from_utf8_lossy(secret).into_owned();
+        Located {
+            line,
+            column,
+            end_line,
+            end_column,
+            secret: if config.redact { redact(&shown) } else { shown },
+            snippet: snippet::snippet(data, m, &masks, config.redact),
+        }
+    };
+    let mut findings: Vec<Finding> = matches
+        .iter()
+        .zip(contexts)
+        .map(|(m, k8s)| {
             let rule = &engine.rules()[m.rule];
-            let (line, column) = positions.of(m.span.start);
-            let (end_line, end_column) = positions.of(m.span.end);
-            let secret = String::from_utf8_lossy(&m.secret).into_owned();
+            let at = report(&m.secret, m.span.clone(), m);
             Finding {
                 rule_id: rule.spec.id.clone(),
                 rule_name: rule.spec.name.clone(),
                 description: rule.spec.description.as_ref().map(|d| d.trim().to_string()),
                 confidence: m.confidence,
                 path: provenance.path.clone(),
-                line,
-                column,
-                end_line,
-                end_column,
-                secret: if redact_secrets {
-                    redact(&secret)
-                } else {
-                    secret
-                },
-                redacted: redact_secrets,
+                line: at.line,
+                column: at.column,
+                end_line: at.end_line,
+                end_column: at.end_column,
+                secret: at.secret,
+                redacted: config.redact,
                 entropy: (m.entropy * 1000.0).round() / 1000.0,
                 fingerprint: fingerprint(&rule.spec.id, &m.secret, &provenance.rel_path),
                 decoded: m.decoded.iter().map(|d| d.name().to_string()).collect(),
-                snippet: snippet::snippet(data, m, &matches, redact_secrets),
+                snippet: at.snippet,
                 git: provenance.git.clone(),
-                k8s: None,
+                k8s,
             }
         })
         .collect();
-    (findings, suppressed_inline as u64)
+    let hit_finding = |hit: Hit| {
+        let m = hit_match(&hit);
+        let at = report(&hit.secret, hit.span.clone(), &m);
+        let check = &CHECKS[hit.check];
+        // A posture finding has no secret: its identity is the object and field.
+        let identity = if hit.secret.is_empty() {
+            hit.identity.as_bytes()
+        } else {
+            &hit.secret
+        };
+        Finding {
+            rule_id: check.id.to_string(),
+            rule_name: check.name.to_string(),
+            description: Some(check.description.to_string()),
+            confidence: hit.confidence,
+            path: provenance.path.clone(),
+            line: at.line,
+            column: at.column,
+            end_line: at.end_line,
+            end_column: at.end_column,
+            secret: if hit.secret.is_empty() {
+                String::new()
+            } else {
+                at.secret
+            },
+            redacted: config.redact,
+            entropy: (filters::shannon_entropy(&hit.secret) * 1000.0).round() / 1000.0,
+            fingerprint: fingerprint(check.id, identity, &provenance.rel_path),
+            decoded: hit.decoded.iter().map(|d| d.to_string()).collect(),
+            snippet: at.snippet,
+            git: provenance.git.clone(),
+            k8s: Some(hit.context),
+        }
+    };
+    let mut report_facts = k8s::Facts::default();
+    report_facts.add(facts, &hit_finding);
+    findings.extend(hits.into_iter().map(&hit_finding));
+    BlobReport {
+        findings,
+        suppressed_inline: (suppressed_inline + allowed.len()) as u64,
+        facts: report_facts,
+        parse_error,
+    }
+}
+
+/// Where a finding sits, and how it shows.
+struct Located {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    secret: String,
+    snippet: String,
+}
+
+/// A structural hit as a match, for snippet masking.
+fn hit_match(hit: &Hit) -> Match {
+    Match {
+        rule: usize::MAX,
+        span: hit.span.clone(),
+        inner: hit.span.clone(),
+        secret: hit.secret.clone(),
+        confidence: hit.confidence,
+        entropy: 0.0,
+        decoded: Vec::new(),
+    }
+}
+
+/// Findings from many blobs, and the manifest facts that link them; `finish` correlates
+/// the facts, sorts, and hands the findings over.
+#[derive(Default)]
+pub struct Collector {
+    findings: Mutex<Vec<Finding>>,
+    facts: Mutex<k8s::Facts>,
+}
+
+impl Collector {
+    /// Add a blob's findings and facts; returns how many findings there are now when it
+    /// added any.
+    pub fn add(&self, report: BlobReport) -> Option<usize> {
+        if !report.facts.is_empty() {
+            self.facts.lock().expect("facts lock").merge(report.facts);
+        }
+        if report.findings.is_empty() {
+            return None;
+        }
+        let mut all = self.findings.lock().expect("findings lock");
+        all.extend(report.findings);
+        Some(all.len())
+    }
+
+    pub fn len(&self) -> usize {
+        self.findings.lock().map(|f| f.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn finish(self, config: &ScanConfig) -> Vec<Finding> {
+        let mut findings = self.findings.into_inner().expect("findings lock");
+        let facts = self.facts.into_inner().expect("facts lock");
+        k8s::cluster::correlate(
+            &mut findings,
+            facts,
+            &config.k8s,
+            config.engine.min_confidence,
+        );
+        sort_findings(&mut findings);
+        findings
+    }
 }
 
 #[cfg(test)]
@@ -613,13 +808,14 @@ mod tests {
         let token = crate::engine::tests::token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA");
         let text = format!("GITHUB_TOKEN={token} password=Tr0ub4dor&3x!9\n");
         let b = blob(&text);
-        let (findings, _) = scan_blob(
+        let findings = scan_blob(
             &engine,
             &b.bytes,
             &b.provenance,
-            true,
+            &ScanConfig::default(),
             &mut Scratch::default(),
-        );
+        )
+        .findings;
         assert_eq!(findings.len(), 2);
         for f in &findings {
             assert!(!f.snippet.contains("xLm2VbN8cR4kW7"), "{}", f.snippet);

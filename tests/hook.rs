@@ -453,3 +453,34 @@ fn content_the_push_could_not_scan_does_not_pass_silently() {
     assert!(!ok, "{out}");
     assert!(out.contains("big.log:1"), "{out}");
 }
+
+#[test]
+fn a_manifest_secret_is_rejected_with_its_kubernetes_place_and_posture_only_noted() {
+    let s = Server::new(&[]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    assert!(s.push(&["main"]).0);
+    // A ClusterRole that reads secrets is posture, not a secret: noted, not blocking.
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules:\n  - apiGroups: [\"\"]\n    resources: [secrets]\n    verbs: [list]\n";
+    s.client.commit(&[("deploy/role.yaml", role)], "role");
+    let (ok, out) = s.push(&["main"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("note: deploy/role.yaml:7: Role can read Secrets"),
+        "{out}"
+    );
+    assert!(out.contains("MS-TA9025"), "{out}");
+
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          env:\n            - name: DB_PASSWORD\n              value: Rk4!vT9#qW2mZ7pX\n";
+    s.client.commit(&[("deploy/api.yaml", deployment)], "api");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("k8s.env-literal"), "{out}");
+    assert!(
+        out.contains("in Deployment shop/api, container web, env DB_PASSWORD"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Rk4!vT9#qW2mZ7pX"),
+        "the secret is masked: {out}"
+    );
+}

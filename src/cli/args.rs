@@ -143,7 +143,10 @@ pub struct RuleArgs {
     /// Run only these rules (repeatable).
     #[arg(long = "only-rule", value_name = "ID")]
     pub only: Vec<String>,
-    /// Do not load the built-in rule pack.
+    /// Turn on a check that is off by default, e.g. `k8s.env-secret-ref` (repeatable).
+    #[arg(long = "enable-rule", value_name = "ID")]
+    pub enable: Vec<String>,
+    /// Do not load the built-in rule pack (regex rules and manifest checks).
     #[arg(long)]
     pub no_builtin_rules: bool,
 }

@@ -21,6 +21,7 @@ use crate::engine::check::check_rules;
 use crate::engine::decode::DecodeLimits;
 use crate::engine::rule::{load_rule_file, rule_files_in};
 use crate::engine::{EngineOptions, Rule, RuleSelection};
+use crate::k8s::{self, checks::check_index};
 use crate::report::Format;
 use crate::scan::{self, ScanConfig, ScanOutcome};
 use crate::source::git::HistoryOptions;
@@ -34,6 +35,7 @@ pub fn run() -> anyhow::Result<u8> {
         Command::PreReceive(args) => {
             let config = ScanConfig {
                 rules: rule_selection(&args.rules),
+                k8s: k8s_selection(&args.rules)?,
                 progress: false,
                 ..ScanConfig::default()
             };
@@ -74,21 +76,55 @@ fn hook_target(args: HookTargetArgs) -> crate::hook::HookTarget {
     }
 }
 
+/// Regex rules and manifest checks share the rule flags; each takes the ids it owns.
 fn rule_selection(args: &RuleArgs) -> RuleSelection {
+    let regex = |ids: &[String]| -> Vec<String> {
+        ids.iter()
+            .filter(|id| check_index(id).is_none())
+            .cloned()
+            .collect()
+    };
+    let only = regex(&args.only);
     RuleSelection {
         builtin: !args.no_builtin_rules,
         extra_paths: args.rule_paths.clone(),
-        disabled: args.disable.clone(),
-        only: args.only.clone(),
+        disabled: regex(&args.disable),
+        // `--only-rule` naming checks alone still loads the rules (for context), and
+        // `k8s_selection` keeps their findings out.
+        only,
     }
+}
+
+fn k8s_selection(args: &RuleArgs) -> anyhow::Result<k8s::Selection> {
+    if let Some(id) = args.enable.iter().find(|id| check_index(id).is_none()) {
+        anyhow::bail!(
+            "--enable-rule {id}: not a check that is off by default (see `tollgate rules list`)"
+        );
+    }
+    let mut selection = k8s::Selection::new(&args.disable, &args.only, &args.enable);
+    if args.no_builtin_rules {
+        selection = k8s::Selection::new(
+            &k8s::checks::CHECKS
+                .iter()
+                .map(|c| c.id.to_string())
+                .collect::<Vec<_>>(),
+            &[],
+            &args.enable,
+        );
+    }
+    Ok(selection)
 }
 
 fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-fn scan_config(scan: &ScanArgs, rules: &RuleArgs, output: &OutputArgs) -> ScanConfig {
-    ScanConfig {
+fn scan_config(
+    scan: &ScanArgs,
+    rules: &RuleArgs,
+    output: &OutputArgs,
+) -> anyhow::Result<ScanConfig> {
+    Ok(ScanConfig {
         rules: rule_selection(rules),
         engine: EngineOptions {
             decode_depth: scan.decode_depth,
@@ -103,7 +139,8 @@ fn scan_config(scan: &ScanArgs, rules: &RuleArgs, output: &OutputArgs) -> ScanCo
         follow_symlinks: false,
         progress: !output.no_progress && !in_ci() && io::stderr().is_terminal(),
         verbose: output.verbose,
-    }
+        k8s: k8s_selection(rules)?,
+    })
 }
 
 /// Size the global rayon pool; returns the number of workers.
@@ -124,7 +161,7 @@ fn start_workers(threads: Option<usize>) -> anyhow::Result<usize> {
 fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
     let config = ScanConfig {
         follow_symlinks: args.follow_symlinks,
-        ..scan_config(&args.scan, &args.rules, &args.output)
+        ..scan_config(&args.scan, &args.rules, &args.output)?
     };
     start_workers(args.scan.threads)?;
     // Open the report file first: a typo in `-o` should not cost a whole scan.
@@ -142,7 +179,7 @@ fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
 }
 
 fn run_git(args: GitArgs) -> anyhow::Result<u8> {
-    let config = scan_config(&args.scan, &args.rules, &args.output);
+    let config = scan_config(&args.scan, &args.rules, &args.output)?;
     let workers = start_workers(args.scan.threads)?;
     let mut revisions = args.revisions.clone();
     revisions.extend(args.branches.iter().cloned());
@@ -229,9 +266,17 @@ fn write_report(
 
 fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
     let rules = rule_selection(args).load()?;
+    let selection = k8s_selection(args)?;
+    // Manifest checks are listed with the rules; one that is off says so.
+    let checks: Vec<(&k8s::checks::Check, bool)> = k8s::checks::CHECKS
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| args.only.is_empty() || args.only.iter().any(|o| o == c.id))
+        .map(|(i, c)| (c, selection.is_enabled(i)))
+        .collect();
     let mut out = io::stdout().lock();
     if json {
-        let list: Vec<_> = rules
+        let mut list: Vec<_> = rules
             .iter()
             .map(|r| {
                 serde_json::json!({
@@ -244,10 +289,25 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
                 })
             })
             .collect();
+        list.extend(checks.iter().map(|(c, enabled)| {
+            serde_json::json!({
+                "id": c.id,
+                "name": c.name,
+                "confidence": c.confidence,
+                "technique": c.technique.info(),
+                "enabled": enabled,
+                "origin": "builtin:kubernetes checks",
+            })
+        }));
         serde_json::to_writer_pretty(&mut out, &list)?;
         writeln!(out)?;
     } else {
-        let width = rules.iter().map(|r| r.spec.id.len()).max().unwrap_or(0);
+        let width = rules
+            .iter()
+            .map(|r| r.spec.id.len())
+            .chain(checks.iter().map(|(c, _)| c.id.len()))
+            .max()
+            .unwrap_or(0);
         for r in &rules {
             writeln!(
                 out,
@@ -257,7 +317,27 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
                 r.spec.name
             )?;
         }
-        writeln!(out, "{} rules", rules.len())?;
+        for (c, enabled) in &checks {
+            let off = if *enabled {
+                ""
+            } else {
+                " (off; --enable-rule)"
+            };
+            writeln!(
+                out,
+                "{:width$}  {:6}  {} [{}]{off}",
+                c.id,
+                c.confidence.as_str(),
+                c.name,
+                c.technique.id()
+            )?;
+        }
+        writeln!(
+            out,
+            "{} rules, {} Kubernetes checks",
+            rules.len(),
+            checks.len()
+        )?;
     }
     Ok(0)
 }

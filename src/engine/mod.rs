@@ -408,7 +408,7 @@ fn line_bounds(data: &[u8], span: Range<usize>) -> Range<usize> {
     start..end
 }
 
-fn line_has_allow_marker(data: &[u8], span: Range<usize>) -> bool {
+pub fn line_has_allow_marker(data: &[u8], span: Range<usize>) -> bool {
     let lines = line_bounds(data, span);
     memchr::memmem::find(&data[lines], INLINE_ALLOW_MARKER).is_some()
 }

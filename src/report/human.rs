@@ -63,11 +63,20 @@ impl Report for HumanReport {
                 write!(out, " (in {} text)", f.decoded.join(" → "))?;
             }
             writeln!(out)?;
-            writeln!(
-                out,
-                "    secret: {}   fingerprint: {}",
-                f.secret, f.fingerprint
-            )?;
+            if f.secret.is_empty() {
+                writeln!(out, "    fingerprint: {}", f.fingerprint)?;
+            } else {
+                writeln!(
+                    out,
+                    "    secret: {}   fingerprint: {}",
+                    f.secret, f.fingerprint
+                )?;
+            }
+            if let Some(k) = &f.k8s {
+                for line in k.describe() {
+                    writeln!(out, "    {}", escaped(&line))?;
+                }
+            }
             if !f.snippet.is_empty() {
                 out.set_color(ColorSpec::new().set_dimmed(true))?;
                 writeln!(out, "    {}", f.snippet)?;

@@ -24,6 +24,24 @@ fn level(c: Confidence) -> &'static str {
 }
 
 /// A relative path as a URI reference: `/`-separated, reserved bytes percent-encoded.
+/// Rule tags: a secret, or a posture finding, and the technique's ids.
+fn tags(f: &Finding) -> Vec<String> {
+    let mut tags = vec!["security".to_string()];
+    tags.push(
+        if f.secret.is_empty() {
+            "kubernetes"
+        } else {
+            "secret"
+        }
+        .to_string(),
+    );
+    if let Some(t) = f.k8s.as_ref().and_then(|k| k.technique.as_ref()) {
+        tags.push(t.id.clone());
+        tags.push(format!("external/mitre-attack/{}", t.mitre));
+    }
+    tags
+}
+
 fn artifact_uri(path: &str) -> String {
     let absolute = path.starts_with('/');
     let mut out = String::from(if absolute { "file://" } else { "" });
@@ -53,7 +71,7 @@ impl Report for SarifReport {
                     "id": f.rule_id,
                     "shortDescription": {"text": f.rule_name},
                     "defaultConfiguration": {"level": level(f.confidence)},
-                    "properties": {"tags": ["security", "secret"]},
+                    "properties": {"tags": tags(f)},
                 });
                 if let Some(d) = &f.description {
                     rule["fullDescription"] = json!({ "text": d });
@@ -70,11 +88,28 @@ impl Report for SarifReport {
                 } else {
                     format!(" in {} text", f.decoded.join("/"))
                 };
+                let mut text = f.rule_name.clone();
+                if !f.secret.is_empty() {
+                    text.push_str(&format!(" ({}){decoded}", f.secret));
+                }
+                if let Some(k) = &f.k8s {
+                    for line in k.describe() {
+                        text.push_str("; ");
+                        text.push_str(&line);
+                    }
+                }
+                let mut properties = json!({
+                    "confidence": f.confidence.as_str(),
+                    "entropy": f.entropy,
+                });
+                if let Some(k) = &f.k8s {
+                    properties["k8s"] = json!(k);
+                }
                 json!({
                     "ruleId": f.rule_id,
                     "ruleIndex": rule_index,
                     "level": level(f.confidence),
-                    "message": {"text": format!("{} ({}){decoded}", f.rule_name, f.secret)},
+                    "message": {"text": text},
                     "locations": [{
                         "physicalLocation": {
                             "artifactLocation": {"uri": artifact_uri(&f.path)},
@@ -88,10 +123,7 @@ impl Report for SarifReport {
                         }
                     }],
                     "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
-                    "properties": {
-                        "confidence": f.confidence.as_str(),
-                        "entropy": f.entropy,
-                    },
+                    "properties": properties,
                 })
             })
             .collect();

@@ -1,0 +1,294 @@
+//! Kubernetes context. Manifests (YAML, multi-document, JSON, `kind: List`), kubeconfigs,
+//! Helm values and Kustomize files are parsed with positions, so that every engine match
+//! inside one learns its object, container, env var and field path. Structural checks
+//! add what only the structure shows (credential-named env vars, committed Secret values,
+//! docker configs, RBAC, hostPath mounts); `cluster` links objects across files (who is
+//! bound to a role, which pod runs as a powerful service account).
+
+pub mod checks;
+pub mod cluster;
+pub mod manifest;
+pub mod text;
+pub mod yaml;
+
+use std::ops::Range;
+
+use crate::finding::{Confidence, K8sContext, TechniqueInfo};
+use checks::{Checker, Hit, CHECKS};
+pub use cluster::Facts;
+
+/// Credential-access techniques: Microsoft's threat matrix for Kubernetes, with the
+/// MITRE ATT&CK technique each maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Technique {
+    ListSecrets,
+    MountServicePrincipal,
+    ContainerServiceAccount,
+    AppCredentials,
+}
+
+impl Technique {
+    pub fn id(self) -> &'static str {
+        match self {
+            Technique::ListSecrets => "MS-TA9025",
+            Technique::MountServicePrincipal => "MS-TA9026",
+            Technique::ContainerServiceAccount => "MS-TA9016",
+            Technique::AppCredentials => "MS-TA9027",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Technique::ListSecrets => "List K8s secrets",
+            Technique::MountServicePrincipal => "Mount service principal",
+            Technique::ContainerServiceAccount => "Container service account",
+            Technique::AppCredentials => "Application credentials in configuration files",
+        }
+    }
+
+    pub fn mitre(self) -> &'static str {
+        match self {
+            Technique::ListSecrets => "T1552.007",
+            Technique::MountServicePrincipal => "T1552.001",
+            Technique::ContainerServiceAccount => "T1528",
+            Technique::AppCredentials => "T1552",
+        }
+    }
+
+    pub fn info(self) -> TechniqueInfo {
+        TechniqueInfo {
+            id: self.id().into(),
+            name: self.name().into(),
+            mitre: self.mitre().into(),
+        }
+    }
+}
+
+/// Which structural checks run, from the same `--disable-rule`, `--only-rule` and
+/// `--enable-rule` flags as the regex rules.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    enabled: Vec<bool>,
+    /// `--only-rule` named regex rules only: no structural check runs at all.
+    pub manifests_only_for_context: bool,
+    /// `--only-rule` named checks only: the regex rules' findings are not reported.
+    pub regex_findings: bool,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection {
+            enabled: CHECKS.iter().map(|c| c.default_enabled).collect(),
+            manifests_only_for_context: false,
+            regex_findings: true,
+        }
+    }
+}
+
+impl Selection {
+    /// `ids` that are not check ids are left for the regex rules.
+    pub fn new(disabled: &[String], only: &[String], enabled: &[String]) -> Selection {
+        let mut sel = Selection::default();
+        for id in enabled {
+            if let Some(i) = checks::check_index(id) {
+                sel.enabled[i] = true;
+            }
+        }
+        for id in disabled {
+            if let Some(i) = checks::check_index(id) {
+                sel.enabled[i] = false;
+            }
+        }
+        if !only.is_empty() {
+            for (i, check) in CHECKS.iter().enumerate() {
+                sel.enabled[i] &= only.iter().any(|o| o == check.id);
+            }
+            sel.manifests_only_for_context = !sel.enabled.iter().any(|e| *e);
+            sel.regex_findings = only.iter().any(|o| checks::check_index(o).is_none());
+        }
+        sel
+    }
+
+    pub fn is_enabled(&self, check: usize) -> bool {
+        self.enabled.get(check).copied().unwrap_or(false)
+    }
+
+    pub fn enabled_ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        CHECKS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.enabled[*i])
+            .map(|(_, c)| c.id)
+    }
+}
+
+/// What the manifest stage found in one blob.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// The context of each engine match, in the order given (`None` outside a manifest).
+    pub contexts: Vec<Option<K8sContext>>,
+    /// Engine matches the structure shows are not literals (a SealedSecret's ciphertext,
+    /// a `vault:` reference), or that a structural finding reports better.
+    pub dropped: Vec<bool>,
+    /// Structural findings that passed the selection and the confidence floor.
+    pub hits: Vec<Hit>,
+    /// Objects other files may refer to, and pods whose risk depends on them.
+    pub facts: cluster::BlobFacts,
+    /// Why the file was read as text only (it did not parse).
+    pub parse_error: Option<String>,
+}
+
+/// An engine match as the manifest stage sees it.
+#[derive(Debug, Clone)]
+pub struct MatchSpan {
+    pub span: Range<usize>,
+    /// From a generic rule (a credential-named key): the structure may know better.
+    pub generic: bool,
+}
+
+/// Files worth parsing: YAML or JSON (or a kubeconfig) that mention `apiVersion`, and the
+/// deployment config files that do not (Helm values, Kustomize, AKS `azure.json`).
+pub fn is_candidate(path: &str, data: &[u8]) -> bool {
+    const MAX_MANIFEST: usize = 4 << 20;
+    if data.len() > MAX_MANIFEST {
+        return false;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    if is_config_file(path) {
+        return true;
+    }
+    let yamlish = name.ends_with(".yaml")
+        || name.ends_with(".yml")
+        || name.ends_with(".json")
+        || name.ends_with(".tpl")
+        || name.contains("kubeconfig")
+        || path.to_ascii_lowercase().contains(".kube/");
+    let lockfile = name.ends_with("-lock.json") || name.ends_with(".lock.json");
+    yamlish && !lockfile && memchr::memmem::find(data, b"apiVersion").is_some()
+}
+
+/// Config files that are not Kubernetes objects but configure a deployment.
+pub fn is_config_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    (yaml
+        && (name.starts_with("values")
+            || name.contains(".values.")
+            || name.starts_with("kustomization")))
+        || name == "azure.json"
+        || name == "azurestackcloud.json"
+}
+
+/// Analyse one blob. `matches` are the engine's reported spans.
+pub fn analyze(
+    path: &str,
+    data: &[u8],
+    matches: &[MatchSpan],
+    selection: &Selection,
+    min_confidence: Confidence,
+) -> Option<Analysis> {
+    if !is_candidate(path, data) {
+        return None;
+    }
+    let text = std::str::from_utf8(data).ok()?;
+    // A template is parsed with its actions masked: `{{ .Values.x }}` would otherwise
+    // parse as a nested flow mapping, or not at all.
+    let masked = yaml::mask_templates(text);
+    let parsed = yaml::parse(masked.as_deref().unwrap_or(text));
+    let docs = match parsed {
+        Ok(docs) => docs,
+        Err(err) => {
+            let contexts = matches
+                .iter()
+                .map(|m| text::context(text, m.span.start).map(with_technique))
+                .collect();
+            return Some(Analysis {
+                contexts,
+                dropped: vec![false; matches.len()],
+                parse_error: Some(err.to_string()),
+                ..Analysis::default()
+            });
+        }
+    };
+    // Values are read from the masked text, where a template action is filler that no
+    // check takes for a literal; names are shown from the original.
+    let values_text = masked.as_deref().unwrap_or(text);
+    let config_file = is_config_file(path);
+    let objects = manifest::objects(&docs, masked.as_ref().map(|_| text));
+    let in_scope = |o: &manifest::Object<'_>| o.is_resource() || config_file || o.is_kind("Config");
+
+    let mut hits = Vec::new();
+    if !selection.manifests_only_for_context {
+        for object in objects.iter().filter(|o| in_scope(o)) {
+            Checker {
+                object,
+                matches,
+                text: values_text,
+                hits: &mut hits,
+            }
+            .run(config_file);
+        }
+    }
+    let overlap = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+    // A value a specific rule reports keeps that rule; a structural finding is more
+    // precise than a generic rule's.
+    hits.retain(|h| {
+        h.secret.is_empty()
+            || !matches
+                .iter()
+                .any(|m| !m.generic && overlap(&m.span, &h.span))
+    });
+
+    let mut contexts = Vec::with_capacity(matches.len());
+    let mut dropped = Vec::with_capacity(matches.len());
+    for m in matches {
+        let found = objects.iter().filter(|o| in_scope(o)).find_map(|o| {
+            let path = manifest::locate(o.root, m.span.start)?;
+            Some((o, path))
+        });
+        let Some((object, path)) = found else {
+            contexts.push(None);
+            dropped.push(false);
+            continue;
+        };
+        let drop = m.generic
+            && (object
+                .kind
+                .is_some_and(|k| checks::NO_LITERALS.contains(&k))
+                || matches!(path.first(), Some(manifest::Step::Key("sops", _)))
+                || names_a_reference(path.last(), values_text, &m.span)
+                || hits
+                    .iter()
+                    .any(|h| !h.secret.is_empty() && overlap(&h.span, &m.span)));
+        contexts.push(Some(with_technique(object.context(&path))));
+        dropped.push(drop);
+    }
+    hits.retain(|h| selection.is_enabled(h.check) && h.confidence >= min_confidence);
+    let facts = cluster::BlobFacts::collect(&objects);
+    Some(Analysis {
+        contexts,
+        dropped,
+        hits,
+        facts,
+        parse_error: None,
+    })
+}
+
+/// A generic match that is a whole one-line scalar holding a secret-store reference.
+fn names_a_reference(step: Option<&manifest::Step<'_>>, text: &str, span: &Range<usize>) -> bool {
+    let Some(scalar) = step.and_then(|s| s.node().as_scalar()) else {
+        return false;
+    };
+    let value = checks::value_span(text, scalar);
+    !scalar.value.contains('\n')
+        && value.start <= span.start
+        && span.end <= value.end
+        && checks::is_reference(&scalar.value)
+}
+
+/// Every secret found in a manifest enables "application credentials in configuration
+/// files".
+fn with_technique(mut ctx: K8sContext) -> K8sContext {
+    ctx.technique = Some(Technique::AppCredentials.info());
+    ctx
+}

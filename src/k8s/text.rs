@@ -1,0 +1,131 @@
+//! Context for manifests that do not parse (a Helm template the masking could not save,
+//! a half-edited file): the object's kind, name and namespace from the lines of its
+//! document, and the env var when the secret is an env entry's `value:`.
+
+use crate::finding::K8sContext;
+
+/// The `---`-separated document around `offset`.
+fn document(text: &str, offset: usize) -> &str {
+    let offset = offset.min(text.len());
+    let mut start = 0;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let end = pos + line.len();
+        if line.trim_end().starts_with("---") {
+            if pos >= offset {
+                return &text[start..pos];
+            }
+            start = end;
+        }
+        pos = end;
+    }
+    &text[start..]
+}
+
+/// A top-level `key: value` (no indentation), unquoted.
+fn top_level<'a>(doc: &'a str, key: &str) -> Option<&'a str> {
+    doc.lines()
+        .find_map(|line| scalar_after(line.strip_prefix(key)?.strip_prefix(':')?))
+}
+
+fn scalar_after(rest: &str) -> Option<&str> {
+    let value = rest
+        .split(" #")
+        .next()?
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'');
+    (!value.is_empty() && !value.contains("{{")).then_some(value)
+}
+
+/// `name:` / `namespace:` directly under the top-level `metadata:` block.
+fn metadata<'a>(doc: &'a str, key: &str) -> Option<&'a str> {
+    let mut lines = doc.lines().skip_while(|l| !l.starts_with("metadata:"));
+    lines.next()?;
+    let mut indent = None;
+    for line in lines {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let this = line.len() - line.trim_start().len();
+        if this == 0 {
+            break;
+        }
+        if *indent.get_or_insert(this) != this {
+            continue;
+        }
+        if let Some(rest) = line
+            .trim_start()
+            .strip_prefix(key)
+            .and_then(|r| r.strip_prefix(':'))
+        {
+            return scalar_after(rest);
+        }
+    }
+    None
+}
+
+/// The best context the lines allow, when the object has a `kind`.
+pub fn context(text: &str, offset: usize) -> Option<K8sContext> {
+    let doc = document(text, offset);
+    let kind = top_level(doc, "kind")?;
+    let mut ctx = K8sContext {
+        api_version: top_level(doc, "apiVersion").map(str::to_string),
+        kind: Some(kind.to_string()),
+        name: metadata(doc, "name").map(str::to_string),
+        namespace: metadata(doc, "namespace").map(str::to_string),
+        ..K8sContext::default()
+    };
+    // `- name: DB_PASSWORD` then `value: ...` on the next line.
+    let line_start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |p| p + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    if line.trim_start().starts_with("value:") {
+        let previous = text[..line_start.saturating_sub(1)]
+            .lines()
+            .next_back()
+            .unwrap_or("");
+        if let Some(rest) = previous.trim_start().strip_prefix("- name:") {
+            ctx.env = scalar_after(rest).map(str::to_string);
+        }
+    }
+    Some(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_from_the_lines_of_a_template() {
+        let text = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: other
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    name: not-this
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          env:
+{{- range .Values.extra }}
+            - name: API_TOKEN
+              value: s3cr3t-Value
+";
+        let ctx = context(text, text.find("s3cr3t").unwrap()).unwrap();
+        assert_eq!(ctx.kind.as_deref(), Some("Deployment"));
+        assert_eq!(ctx.name.as_deref(), Some("web"));
+        assert_eq!(ctx.namespace.as_deref(), Some("shop"));
+        assert_eq!(ctx.env.as_deref(), Some("API_TOKEN"));
+        assert!(context("just: text\n", 3).is_none());
+    }
+}
