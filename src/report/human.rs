@@ -72,15 +72,15 @@ impl Report for HumanReport {
                     f.secret, f.fingerprint
                 )?;
             }
-            if let Some(k) = &f.k8s {
-                for line in k.describe() {
-                    writeln!(out, "    {}", escaped(&line))?;
-                }
-            }
             if !f.snippet.is_empty() {
                 out.set_color(ColorSpec::new().set_dimmed(true))?;
                 writeln!(out, "    {}", f.snippet)?;
                 out.reset()?;
+            }
+            if let Some(k) = &f.k8s {
+                for line in k.describe() {
+                    writeln!(out, "    {}", escaped(&line))?;
+                }
             }
             if let Some(g) = &f.git {
                 writeln!(
