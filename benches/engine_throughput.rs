@@ -189,6 +189,9 @@ fn build_corpus(target_bytes: usize) -> Vec<CorpusFile> {
     files
 }
 
+/// Never inlined, so that callgrind can count the timed (warm) passes alone:
+/// `valgrind --tool=callgrind --toggle-collect='engine_throughput::best_of*'`.
+#[inline(never)]
 fn best_of(runs: usize, mut f: impl FnMut()) -> f64 {
     (0..runs)
         .map(|_| {

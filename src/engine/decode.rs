@@ -10,6 +10,10 @@ use base64::Engine as _;
 const MIN_BASE64_RUN: usize = 24;
 /// Decoded text shorter than this holds no credential worth reporting.
 const MIN_DECODED_LEN: usize = 12;
+/// The shortest base64 body that can decode to `MIN_DECODED_LEN` bytes. A probe can land
+/// in a shorter run than `MIN_BASE64_RUN` (it is not known to be short until walked),
+/// and in source code most such runs are identifiers of a few letters.
+const MIN_DECODABLE_RUN: usize = MIN_DECODED_LEN.div_ceil(3) * 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -127,7 +131,10 @@ pub fn decode_base64_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<Deco
         while i < data.len() && data[i] == b'=' && i - start < body.len() + 2 {
             i += 1;
         }
-        if body.len() > limits.max_span || !may_encode_text(body) {
+        // Shorter bodies decode to too little for `looks_like_text`; checking their
+        // letters and decoding them only cost time.
+        if body.len() < MIN_DECODABLE_RUN || body.len() > limits.max_span || !may_encode_text(body)
+        {
             continue;
         }
         let std_chars = body.iter().any(|b| matches!(b, b'+' | b'/'));
@@ -248,6 +255,17 @@ mod tests {
         assert!(spans(binary.as_bytes()).is_empty());
         assert!(spans(b"aGVsbG8=").is_empty());
         assert!(spans(b"someVeryLongIdentifierNameInMinifiedCode").is_empty());
+    }
+
+    #[test]
+    fn a_probed_run_of_the_shortest_decodable_length_still_decodes() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode("password=abc");
+        assert_eq!(encoded.len(), MIN_DECODABLE_RUN);
+        // Eight spaces put the first probe (byte 23) on the run's last character.
+        let found = spans(format!("        {encoded}").as_bytes());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].bytes, b"password=abc");
+        assert!(spans(format!("         {}", &encoded[1..]).as_bytes()).is_empty());
     }
 
     #[test]
