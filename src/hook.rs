@@ -838,11 +838,14 @@ fn scan_pushed_blobs(
                         _ => None,
                     }
                 });
-            report.findings.retain(|f| {
+            let is_added = |f: &Finding| {
                 added
                     .as_ref()
                     .is_none_or(|added| (f.line..=f.end_line).any(|l| added.contains(&l)))
-            });
+            };
+            report.findings.retain(is_added);
+            // A pod the push did not touch is not this push's finding either.
+            report.facts.pods.retain(|p| is_added(&p.report));
             Some(BlobOutcome::Scanned(report))
         })
         .collect();

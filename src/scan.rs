@@ -600,6 +600,7 @@ pub fn scan_blob(
         mut contexts,
         dropped,
         hits,
+        masks: structural_masks,
         facts,
         parse_error,
     } = analysis;
@@ -625,14 +626,13 @@ pub fn scan_blob(
         .flat_map(|span| [span.start, span.end])
         .collect();
     let positions = snippet::Positions::new(data, &mut offsets);
-    // Every secret on a snippet's line is masked, the structural ones too.
-    let masked: Vec<Match> = hits
-        .iter()
-        .filter(|h| !h.secret.is_empty())
-        .map(hit_match)
+    // Every secret on a snippet's line is masked: the engine's, and every value a
+    // structural check took for a secret, reported or not.
+    let mut masks: Vec<Match> = structural_masks
+        .into_iter()
+        .map(|(span, secret)| structural_match(span, secret))
         .chain(matches.iter().cloned())
         .collect();
-    let mut masks = masked.clone();
     masks.sort_by_key(|m| m.span.start);
     let report = |secret: &[u8], span: Range<usize>, m: &Match| {
         let (line, column) = positions.of(span.start);
@@ -675,7 +675,7 @@ pub fn scan_blob(
         })
         .collect();
     let hit_finding = |hit: Hit| {
-        let m = hit_match(&hit);
+        let m = structural_match(hit.span.clone(), hit.secret.clone());
         let at = report(&hit.secret, hit.span.clone(), &m);
         let check = &CHECKS[hit.check];
         // A posture finding has no secret: its identity is the object and field.
@@ -719,6 +719,19 @@ pub fn scan_blob(
     }
 }
 
+/// A structural check's value as an engine match, for the snippet code.
+fn structural_match(span: Range<usize>, secret: Vec<u8>) -> Match {
+    Match {
+        rule: usize::MAX,
+        inner: span.clone(),
+        span,
+        secret,
+        confidence: Confidence::Low,
+        entropy: 0.0,
+        decoded: Vec::new(),
+    }
+}
+
 /// Where a finding sits, and how it shows.
 struct Located {
     line: usize,
@@ -727,19 +740,6 @@ struct Located {
     end_column: usize,
     secret: String,
     snippet: String,
-}
-
-/// A structural hit as a match, for snippet masking.
-fn hit_match(hit: &Hit) -> Match {
-    Match {
-        rule: usize::MAX,
-        span: hit.span.clone(),
-        inner: hit.span.clone(),
-        secret: hit.secret.clone(),
-        confidence: hit.confidence,
-        entropy: 0.0,
-        decoded: Vec::new(),
-    }
 }
 
 /// Findings from many blobs, and the manifest facts that link them; `finish` correlates

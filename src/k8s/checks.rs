@@ -92,26 +92,24 @@ pub struct Hit {
     pub identity: String,
 }
 
-/// The state of one object's checks.
-pub struct Checker<'a, 'o> {
-    pub object: &'o Object<'a>,
-    /// The engine's matches in this blob.
-    pub matches: &'o [super::MatchSpan],
-    /// The text spans values were read from (masked templates keep offsets).
-    pub text: &'a str,
-    pub hits: &'o mut Vec<Hit>,
-}
-
-impl<'a> Checker<'a, '_> {
-    fn hit(&mut self, check: usize, path: &[Step<'a>], span: Range<usize>, secret: Vec<u8>) {
-        let mut context = self.object.context(path);
+impl Hit {
+    /// A finding of `check` at `path` in `object`, with the check's confidence and
+    /// technique.
+    pub fn new(
+        check: usize,
+        object: &Object<'_>,
+        path: &[Step<'_>],
+        span: Range<usize>,
+        secret: Vec<u8>,
+    ) -> Hit {
+        let mut context = object.context(path);
         context.technique = Some(CHECKS[check].technique.info());
         let identity = format!(
             "{}|{}",
-            self.object.identity(),
+            object.identity(),
             context.field.as_deref().unwrap_or("")
         );
-        self.hits.push(Hit {
+        Hit {
             check,
             span,
             secret,
@@ -119,7 +117,24 @@ impl<'a> Checker<'a, '_> {
             confidence: CHECKS[check].confidence,
             context,
             identity,
-        });
+        }
+    }
+}
+
+/// The state of one object's checks.
+pub struct Checker<'a, 'o> {
+    pub object: &'o Object<'a>,
+    /// The engine's matches in this blob.
+    pub matches: &'o super::SpanIndex,
+    /// The text spans values were read from (masked templates keep offsets).
+    pub text: &'a str,
+    pub hits: &'o mut Vec<Hit>,
+}
+
+impl<'a> Checker<'a, '_> {
+    fn hit(&mut self, check: usize, path: &[Step<'a>], span: Range<usize>, secret: Vec<u8>) {
+        self.hits
+            .push(Hit::new(check, self.object, path, span, secret));
     }
 
     /// Run every check that applies to this object.
@@ -151,6 +166,12 @@ impl<'a> Checker<'a, '_> {
         }
         for (path, spec) in manifest::pod_specs(root) {
             self.host_paths(&path, spec);
+            for (list, i, container) in manifest::containers(spec) {
+                let mut path = path.clone();
+                path.push(Step::Key(list, spec.get(list).expect("listed")));
+                path.push(Step::Index(i, container));
+                self.env_from(container, &mut path);
+            }
         }
     }
 
@@ -169,8 +190,17 @@ impl<'a> Checker<'a, '_> {
                         continue;
                     }
                     path.push(Step::Key(key, v));
-                    if key == "env" {
-                        self.env_list(v, path);
+                    if is_env_list(v) {
+                        // `env:`, `extraEnvVars:`, a kubeconfig's `exec.env`: entries
+                        // of `{name, value}`, judged by the name.
+                        let check = if check == KUBECONFIG_CREDENTIAL {
+                            KUBECONFIG_CREDENTIAL
+                        } else if in_container(path) {
+                            ENV_LITERAL
+                        } else {
+                            check
+                        };
+                        self.env_list(v, path, check);
                     } else if let Node::Scalar(s) = v {
                         if is_credential_name(key) {
                             if let Some(strength) = literal_strength(&s.value, s.plain) {
@@ -209,7 +239,7 @@ impl<'a> Checker<'a, '_> {
 
     /// `env: [{name, value}]`: a credential name with a literal value; with the optional
     /// check on, every secretKeyRef and envFrom secretRef too.
-    fn env_list(&mut self, env: &'a Node, path: &mut Vec<Step<'a>>) {
+    fn env_list(&mut self, env: &'a Node, path: &mut Vec<Step<'a>>, check: usize) {
         for (i, item) in env.items().iter().enumerate() {
             path.push(Step::Index(i, item));
             let name = item.str_at(&["name"]).unwrap_or("");
@@ -218,8 +248,13 @@ impl<'a> Checker<'a, '_> {
                     if let Some(strength) = literal_strength(&value.value, value.plain) {
                         path.push(Step::Key("value", item.get("value").expect("checked")));
                         let secret = value.value.as_bytes().to_vec();
-                        self.hit(ENV_LITERAL, path, value_span(self.text, value), secret);
-                        self.grade(ENV_LITERAL, strength);
+                        self.hit(check, path, value_span(self.text, value), secret);
+                        self.grade(check, strength);
+                        // Outside a container (`extraEnvVars`, a kubeconfig's exec env)
+                        // the context has no env yet.
+                        if let Some(hit) = self.hits.last_mut() {
+                            hit.context.env.get_or_insert_with(|| name.to_string());
+                        }
                         path.pop();
                     }
                 }
@@ -283,11 +318,7 @@ impl<'a> Checker<'a, '_> {
                     continue;
                 }
                 let span = value_span(self.text, scalar);
-                let matched = self
-                    .matches
-                    .iter()
-                    .any(|m| m.span.start < span.end && span.start < m.span.end);
-                if matched
+                if self.matches.overlaps(&span)
                     || is_credential_name(key)
                     || is_private_key(&value)
                     || matches!(key, ".dockerconfigjson" | ".dockercfg")
@@ -466,13 +497,25 @@ impl<'a> Checker<'a, '_> {
                 format!("{host_path}: {why}; mounted by {}", mounted_by.join(", "))
             });
         }
-        for (list, i, container) in manifest::containers(spec) {
-            let mut path = spec_path.to_vec();
-            path.push(Step::Key(list, spec.get(list).expect("listed")));
-            path.push(Step::Index(i, container));
-            self.env_from(container, &mut path);
-        }
     }
+}
+
+/// A list of `{name, value}` entries (`valueFrom` entries count too): an env list,
+/// whatever its key.
+fn is_env_list(node: &Node) -> bool {
+    let items = node.items();
+    !items.is_empty()
+        && items.iter().all(|item| {
+            item.get("name").is_some()
+                && (item.get("value").is_some() || item.get("valueFrom").is_some())
+        })
+}
+
+/// Is this path inside a container of a pod spec?
+fn in_container(path: &[Step<'_>]) -> bool {
+    path.windows(2).any(|w| {
+        matches!(w, [Step::Key(list, _), Step::Index(..)] if manifest::CONTAINER_LISTS.contains(list))
+    })
 }
 
 /// A RoleBinding's subjects; a ServiceAccount without a namespace takes the binding's.
@@ -597,10 +640,16 @@ pub fn credential_host_path(path: &str) -> Option<(Confidence, String)> {
     if !path.starts_with('/') {
         return None;
     }
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
     if parts.is_empty() {
         return Some((
             Confidence::High,
@@ -826,7 +875,7 @@ fn strength_of(value: &str) -> Strength {
 /// store, a path, a word or a number), and how strong does it look?
 pub fn literal_strength(value: &str, plain: bool) -> Option<Strength> {
     let v = value.trim();
-    if v.len() < 6 || v.len() > 4096 || is_reference(v) {
+    if v.len() < 6 || v.len() > 4096 || is_reference(v) || is_password_hash(v) {
         return None;
     }
     let lower = v.to_ascii_lowercase();
@@ -915,7 +964,27 @@ pub fn decode_base64(text: &str) -> Option<String> {
 /// naming `registry.example.com`, a properties file) is judged by what is inside it.
 fn is_placeholder_value(value: &str) -> bool {
     let v = value.trim();
-    !v.contains(char::is_whitespace) && v.len() <= 256 && filters::is_placeholder(v.as_bytes())
+    let token = !v.contains(char::is_whitespace) && v.len() <= 256;
+    token && (filters::is_placeholder(v.as_bytes()) || is_password_hash(v))
+}
+
+/// A password hash (bcrypt, argon2, crypt(3) SHA-2, LDAP `{SSHA}`): what a server stores
+/// to check a password, not the password (`argocdServerAdminPassword: $2a$10$...`).
+fn is_password_hash(value: &str) -> bool {
+    [
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$argon2",
+        "$5$",
+        "$6$",
+        "$pbkdf2",
+        "{SSHA}",
+        "{SHA}",
+        "{SSHA512}",
+    ]
+    .iter()
+    .any(|p| value.starts_with(p))
 }
 
 fn is_public_certificate(value: &str) -> bool {

@@ -174,26 +174,11 @@ fn pod_fact<'a>(object: &Object<'a>, mut path: Vec<Step<'a>>, spec: &'a Node) ->
         }
         None => spec.span(),
     };
-    let mut context = object.context(&path);
-    context.technique = Some(CHECKS[SA_TOKEN_AUTOMOUNT].technique.info());
-    let identity = format!(
-        "{}|{}",
-        object.identity(),
-        context.field.as_deref().unwrap_or("")
-    );
     PodFact {
         namespace: object.namespace.map(str::to_string),
         account,
         automount: bool_at(spec, "automountServiceAccountToken"),
-        report: Hit {
-            check: SA_TOKEN_AUTOMOUNT,
-            span,
-            secret: Vec::new(),
-            decoded: Vec::new(),
-            confidence: CHECKS[SA_TOKEN_AUTOMOUNT].confidence,
-            context,
-            identity,
-        },
+        report: Hit::new(SA_TOKEN_AUTOMOUNT, object, &path, span, Vec::new()),
     }
 }
 

@@ -99,7 +99,8 @@ fn shown<'a>(node: &'a Node, original: Option<&'a str>) -> Option<&'a str> {
 
 pub const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
 
-/// Every object in a file's documents. `original`: the unmasked text of a template.
+/// Every object in a file's documents, in source order. `original`: the unmasked text
+/// of a template.
 pub fn objects<'a>(docs: &'a [Document], original: Option<&'a str>) -> Vec<Object<'a>> {
     let mut out = Vec::new();
     for doc in docs {
@@ -108,7 +109,7 @@ pub fn objects<'a>(docs: &'a [Document], original: Option<&'a str>) -> Vec<Objec
             .kind
             .is_some_and(|k| k == "List" || k.ends_with("List"));
         match doc.root.get("items") {
-            Some(items) if is_list => {
+            Some(items @ Node::Seq(..)) if is_list => {
                 out.extend(items.items().iter().map(|item| Object::of(item, original)))
             }
             _ => out.push(object),
@@ -133,6 +134,13 @@ impl<'a> Step<'a> {
     }
 }
 
+/// The object holding `offset`, by binary search over objects in source order.
+pub fn object_at<'o, 'a>(objects: &'o [Object<'a>], offset: usize) -> Option<&'o Object<'a>> {
+    let i = objects.partition_point(|o| o.root.span().start <= offset);
+    let object = &objects[i.checked_sub(1)?];
+    contains(&object.root.span(), offset).then_some(object)
+}
+
 /// The path from `root` to the innermost node whose span holds `offset`. A mapping key
 /// counts as part of its entry. `None` when the offset is outside `root`.
 pub fn locate(root: &Node, offset: usize) -> Option<Vec<Step<'_>>> {
@@ -142,17 +150,24 @@ pub fn locate(root: &Node, offset: usize) -> Option<Vec<Step<'_>>> {
     let mut path = Vec::new();
     let mut node = root;
     loop {
+        // Children are in source order: the candidate is the last one starting at or
+        // before the offset (a binary search, so a huge mapping costs log n per lookup).
         let next = match node {
-            Node::Map(entries, _) => entries.iter().find_map(|(k, v)| {
-                let key = k.as_str()?;
-                (contains(&k.span(), offset) || contains(&v.span(), offset))
-                    .then_some(Step::Key(key, v))
-            }),
-            Node::Seq(items, _) => items
-                .iter()
-                .enumerate()
-                .find(|(_, item)| contains(&item.span(), offset))
-                .map(|(i, item)| Step::Index(i, item)),
+            Node::Map(entries, _) => {
+                let i = entries.partition_point(|(k, _)| k.span().start <= offset);
+                i.checked_sub(1).and_then(|i| {
+                    let (k, v) = &entries[i];
+                    let key = k.as_str()?;
+                    (contains(&k.span(), offset) || contains(&v.span(), offset))
+                        .then_some(Step::Key(key, v))
+                })
+            }
+            Node::Seq(items, _) => {
+                let i = items.partition_point(|item| item.span().start <= offset);
+                i.checked_sub(1)
+                    .filter(|&i| contains(&items[i].span(), offset))
+                    .map(|i| Step::Index(i, &items[i]))
+            }
             Node::Scalar(_) | Node::Alias(_) => None,
         };
         match next {

@@ -69,8 +69,9 @@ impl Technique {
 #[derive(Debug, Clone)]
 pub struct Selection {
     enabled: Vec<bool>,
-    /// `--only-rule` named regex rules only: no structural check runs at all.
-    pub manifests_only_for_context: bool,
+    /// `--only-rule` named regex rules only: manifests are parsed for context, and no
+    /// structural check runs.
+    pub structural_checks_off: bool,
     /// `--only-rule` named checks only: the regex rules' findings are not reported.
     pub regex_findings: bool,
 }
@@ -79,7 +80,7 @@ impl Default for Selection {
     fn default() -> Self {
         Selection {
             enabled: CHECKS.iter().map(|c| c.default_enabled).collect(),
-            manifests_only_for_context: false,
+            structural_checks_off: false,
             regex_findings: true,
         }
     }
@@ -89,21 +90,17 @@ impl Selection {
     /// `ids` that are not check ids are left for the regex rules.
     pub fn new(disabled: &[String], only: &[String], enabled: &[String]) -> Selection {
         let mut sel = Selection::default();
-        for id in enabled {
-            if let Some(i) = checks::check_index(id) {
-                sel.enabled[i] = true;
-            }
-        }
-        for id in disabled {
-            if let Some(i) = checks::check_index(id) {
-                sel.enabled[i] = false;
-            }
+        let named = |ids: &[String], i: usize| ids.iter().any(|id| id == CHECKS[i].id);
+        for i in 0..CHECKS.len() {
+            sel.enabled[i] = if only.is_empty() {
+                (sel.enabled[i] || named(enabled, i)) && !named(disabled, i)
+            } else {
+                // Naming a check in `--only-rule` runs it, even one off by default.
+                named(only, i) && !named(disabled, i)
+            };
         }
         if !only.is_empty() {
-            for (i, check) in CHECKS.iter().enumerate() {
-                sel.enabled[i] &= only.iter().any(|o| o == check.id);
-            }
-            sel.manifests_only_for_context = !sel.enabled.iter().any(|e| *e);
+            sel.structural_checks_off = !sel.enabled.iter().any(|e| *e);
             sel.regex_findings = only.iter().any(|o| checks::check_index(o).is_none());
         }
         sel
@@ -132,6 +129,9 @@ pub struct Analysis {
     pub dropped: Vec<bool>,
     /// Structural findings that passed the selection and the confidence floor.
     pub hits: Vec<Hit>,
+    /// Every value a structural check took for a secret (span, value), reported or not:
+    /// snippets mask them all.
+    pub masks: Vec<(Range<usize>, Vec<u8>)>,
     /// Objects other files may refer to, and pods whose risk depends on them.
     pub facts: cluster::BlobFacts,
     /// Why the file was read as text only (it did not parse).
@@ -198,9 +198,10 @@ pub fn analyze(
     let docs = match parsed {
         Ok(docs) => docs,
         Err(err) => {
+            let lines = text::Contexts::new(text);
             let contexts = matches
                 .iter()
-                .map(|m| text::context(text, m.span.start).map(with_technique))
+                .map(|m| lines.at(m.span.start).map(with_technique))
                 .collect();
             return Some(Analysis {
                 contexts,
@@ -214,38 +215,52 @@ pub fn analyze(
     // check takes for a literal; names are shown from the original.
     let values_text = masked.as_deref().unwrap_or(text);
     let config_file = is_config_file(path);
-    let objects = manifest::objects(&docs, masked.as_ref().map(|_| text));
-    let in_scope = |o: &manifest::Object<'_>| o.is_resource() || config_file || o.is_kind("Config");
+    let objects: Vec<manifest::Object<'_>> =
+        manifest::objects(&docs, masked.as_ref().map(|_| text))
+            .into_iter()
+            .filter(|o| o.is_resource() || config_file || o.is_kind("Config"))
+            .collect();
+    let all_matches = SpanIndex::new(matches.iter().map(|m| m.span.clone()));
+    let specific = SpanIndex::new(
+        matches
+            .iter()
+            .filter(|m| !m.generic)
+            .map(|m| m.span.clone()),
+    );
 
     let mut hits = Vec::new();
-    if !selection.manifests_only_for_context {
-        for object in objects.iter().filter(|o| in_scope(o)) {
+    if !selection.structural_checks_off {
+        for object in &objects {
             Checker {
                 object,
-                matches,
+                matches: &all_matches,
                 text: values_text,
                 hits: &mut hits,
             }
             .run(config_file);
         }
     }
-    let overlap = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+    // Every value a check took for a secret is masked in snippets, even when its own
+    // finding is filtered out below.
+    let masks: Vec<(Range<usize>, Vec<u8>)> = hits
+        .iter()
+        .filter(|h| !h.secret.is_empty())
+        .map(|h| (h.span.clone(), h.secret.clone()))
+        .collect();
     // A value a specific rule reports keeps that rule; a structural finding is more
     // precise than a generic rule's.
-    hits.retain(|h| {
-        h.secret.is_empty()
-            || !matches
-                .iter()
-                .any(|m| !m.generic && overlap(&m.span, &h.span))
-    });
+    hits.retain(|h| h.secret.is_empty() || !specific.overlaps(&h.span));
+    let structural = SpanIndex::new(
+        hits.iter()
+            .filter(|h| !h.secret.is_empty())
+            .map(|h| h.span.clone()),
+    );
 
     let mut contexts = Vec::with_capacity(matches.len());
     let mut dropped = Vec::with_capacity(matches.len());
     for m in matches {
-        let found = objects.iter().filter(|o| in_scope(o)).find_map(|o| {
-            let path = manifest::locate(o.root, m.span.start)?;
-            Some((o, path))
-        });
+        let found = manifest::object_at(&objects, m.span.start)
+            .and_then(|o| Some((o, manifest::locate(o.root, m.span.start)?)));
         let Some((object, path)) = found else {
             contexts.push(None);
             dropped.push(false);
@@ -256,10 +271,15 @@ pub fn analyze(
                 .kind
                 .is_some_and(|k| checks::NO_LITERALS.contains(&k))
                 || matches!(path.first(), Some(manifest::Step::Key("sops", _)))
+                // A Secret's values are judged by `k8s.secret-value`, which knows a
+                // password hash or a certificate from a password.
+                || (object.is_kind("Secret")
+                    && matches!(
+                        path.first(),
+                        Some(manifest::Step::Key("data" | "stringData", _))
+                    ))
                 || names_a_reference(path.last(), values_text, &m.span)
-                || hits
-                    .iter()
-                    .any(|h| !h.secret.is_empty() && overlap(&h.span, &m.span)));
+                || structural.overlaps(&m.span));
         contexts.push(Some(with_technique(object.context(&path))));
         dropped.push(drop);
     }
@@ -269,9 +289,42 @@ pub fn analyze(
         contexts,
         dropped,
         hits,
+        masks,
         facts,
         parse_error: None,
     })
+}
+
+/// Spans, for "does anything overlap this?" in O(log n): starts sorted, with the
+/// furthest end seen so far. An interval starting before `b` overlaps `[a, b)` when it
+/// ends after `a`, and the running maximum says whether any does.
+pub struct SpanIndex {
+    starts: Vec<usize>,
+    max_end: Vec<usize>,
+}
+
+impl SpanIndex {
+    pub fn new(spans: impl Iterator<Item = Range<usize>>) -> SpanIndex {
+        let mut spans: Vec<Range<usize>> = spans.collect();
+        spans.sort_by_key(|s| s.start);
+        let mut furthest = 0;
+        let max_end = spans
+            .iter()
+            .map(|s| {
+                furthest = furthest.max(s.end);
+                furthest
+            })
+            .collect();
+        SpanIndex {
+            starts: spans.iter().map(|s| s.start).collect(),
+            max_end,
+        }
+    }
+
+    pub fn overlaps(&self, span: &Range<usize>) -> bool {
+        let before = self.starts.partition_point(|&s| s < span.end);
+        before > 0 && self.max_end[before - 1] > span.start
+    }
 }
 
 /// A generic match that is a whole one-line scalar holding a secret-store reference.

@@ -4,22 +4,21 @@
 
 use crate::finding::K8sContext;
 
-/// The `---`-separated document around `offset`.
-fn document(text: &str, offset: usize) -> &str {
-    let offset = offset.min(text.len());
+/// The `---`-separated documents of a text, as byte ranges.
+fn documents(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut docs = Vec::new();
     let mut start = 0;
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         let end = pos + line.len();
         if line.trim_end().starts_with("---") {
-            if pos >= offset {
-                return &text[start..pos];
-            }
+            docs.push(start..pos);
             start = end;
         }
         pos = end;
     }
-    &text[start..]
+    docs.push(start..text.len());
+    docs
 }
 
 /// A top-level `key: value` (no indentation), unquoted.
@@ -64,32 +63,56 @@ fn metadata<'a>(doc: &'a str, key: &str) -> Option<&'a str> {
     None
 }
 
-/// The best context the lines allow, when the object has a `kind`.
-pub fn context(text: &str, offset: usize) -> Option<K8sContext> {
-    let doc = document(text, offset);
-    let kind = top_level(doc, "kind")?;
-    let mut ctx = K8sContext {
-        api_version: top_level(doc, "apiVersion").map(str::to_string),
-        kind: Some(kind.to_string()),
-        name: metadata(doc, "name").map(str::to_string),
-        namespace: metadata(doc, "namespace").map(str::to_string),
-        ..K8sContext::default()
-    };
-    // `- name: DB_PASSWORD` then `value: ...` on the next line.
-    let line_start = text[..offset.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |p| p + 1);
-    let line = text[line_start..].lines().next().unwrap_or("");
-    if line.trim_start().starts_with("value:") {
-        let previous = text[..line_start.saturating_sub(1)]
-            .lines()
-            .next_back()
-            .unwrap_or("");
-        if let Some(rest) = previous.trim_start().strip_prefix("- name:") {
-            ctx.env = scalar_after(rest).map(str::to_string);
-        }
+/// The context each document's lines give, computed once per file; `at` adds the env
+/// var of the line at an offset.
+pub struct Contexts<'a> {
+    text: &'a str,
+    docs: Vec<(std::ops::Range<usize>, Option<K8sContext>)>,
+}
+
+impl<'a> Contexts<'a> {
+    pub fn new(text: &'a str) -> Contexts<'a> {
+        let docs = documents(text)
+            .into_iter()
+            .map(|range| {
+                let doc = &text[range.clone()];
+                let ctx = top_level(doc, "kind").map(|kind| K8sContext {
+                    api_version: top_level(doc, "apiVersion").map(str::to_string),
+                    kind: Some(kind.to_string()),
+                    name: metadata(doc, "name").map(str::to_string),
+                    namespace: metadata(doc, "namespace").map(str::to_string),
+                    ..K8sContext::default()
+                });
+                (range, ctx)
+            })
+            .collect();
+        Contexts { text, docs }
     }
-    Some(ctx)
+
+    /// The best context the lines allow, when the object has a `kind`.
+    pub fn at(&self, offset: usize) -> Option<K8sContext> {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let i = self.docs.partition_point(|(r, _)| r.start <= offset);
+        let (_, base) = self.docs.get(i.checked_sub(1)?)?;
+        let mut ctx = base.clone()?;
+        // `- name: DB_PASSWORD` then `value: ...` on the next line.
+        let text = self.text;
+        let line_start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+        let line = text[line_start..].lines().next().unwrap_or("");
+        if line.trim_start().starts_with("value:") {
+            let previous = text[..line_start.saturating_sub(1)]
+                .lines()
+                .next_back()
+                .unwrap_or("");
+            if let Some(rest) = previous.trim_start().strip_prefix("- name:") {
+                ctx.env = scalar_after(rest).map(str::to_string);
+            }
+        }
+        Some(ctx)
+    }
 }
 
 #[cfg(test)]
@@ -121,11 +144,12 @@ spec:
             - name: API_TOKEN
               value: s3cr3t-Value
 ";
-        let ctx = context(text, text.find("s3cr3t").unwrap()).unwrap();
+        let contexts = Contexts::new(text);
+        let ctx = contexts.at(text.find("s3cr3t").unwrap()).unwrap();
         assert_eq!(ctx.kind.as_deref(), Some("Deployment"));
         assert_eq!(ctx.name.as_deref(), Some("web"));
         assert_eq!(ctx.namespace.as_deref(), Some("shop"));
         assert_eq!(ctx.env.as_deref(), Some("API_TOKEN"));
-        assert!(context("just: text\n", 3).is_none());
+        assert!(Contexts::new("just: text\n").at(3).is_none());
     }
 }

@@ -170,7 +170,7 @@ fn parse_events(text: &str) -> Result<Vec<Document>, ParseError> {
         let done = match event {
             Event::Scalar(value, style, _, _) => Some(Node::Scalar(Scalar {
                 value: value.into_owned(),
-                span: start..end,
+                span: skip_properties(text, start, end)..end,
                 plain: style == ScalarStyle::Plain,
             })),
             Event::Alias(_) => Some(Node::Alias(start..end)),
@@ -226,6 +226,28 @@ fn parse_events(text: &str) -> Result<Vec<Document>, ParseError> {
     Ok(docs)
 }
 
+/// A scalar's event span starts at its anchor (`&pw`) or tag (`!!str`), if any: the
+/// value itself starts after them.
+fn skip_properties(text: &str, mut start: usize, end: usize) -> usize {
+    let bytes = text.as_bytes();
+    while start < end && matches!(bytes.get(start), Some(b'&' | b'!')) {
+        let token_end = bytes[start..end]
+            .iter()
+            .position(|b| b.is_ascii_whitespace())
+            .map_or(end, |p| start + p);
+        let next = bytes[token_end..end]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map_or(end, |p| token_end + p);
+        if next >= end {
+            // A tag or anchor on an empty value: keep the whole span.
+            break;
+        }
+        start = next;
+    }
+    start
+}
+
 fn container_span(from: usize, end: usize, flow: bool, last: Option<Range<usize>>) -> Range<usize> {
     let to = match (flow, last) {
         (true, _) | (false, None) => end,
@@ -258,13 +280,14 @@ pub fn mask_templates(text: &str) -> Option<String> {
         }
         only_actions &= rest.trim().is_empty();
         masked.push_str(rest);
-        if only_actions && masked.contains('x') && line.contains("{{") {
-            // Keep the newline; blank everything else.
-            out.extend(line.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+        if only_actions && line.contains("{{") {
+            // Keep the newline; blank everything else, byte for byte.
+            out.extend(line.bytes().map(|b| if b == b'\n' { '\n' } else { ' ' }));
         } else {
             out.push_str(&masked);
         }
     }
+    debug_assert_eq!(out.len(), text.len());
     Some(out)
 }
 
@@ -317,5 +340,21 @@ mod tests {
         let name = docs[0].root.get("name").unwrap().as_scalar().unwrap();
         assert_eq!(&text[name.span.clone()], "{{ .Release.Name }}-api");
         assert!(mask_templates("plain: yes\n").is_none());
+        // Multibyte text inside an action keeps every later offset.
+        let text = "{{/* Crée le secret — données */}}\nname: {{ .Release.Name }}\n";
+        let masked = mask_templates(text).unwrap();
+        assert_eq!(masked.len(), text.len());
+        let name = parse(&masked).unwrap()[0].root.get("name").unwrap().span();
+        assert_eq!(&text[name], "{{ .Release.Name }}");
+    }
+
+    #[test]
+    fn anchors_and_tags_are_not_part_of_the_value_span() {
+        let text = "a: &pw \"Kc-Adm1n\"\nb: !!str T4g-99\n";
+        let docs = parse(text).unwrap();
+        let a = docs[0].root.get("a").unwrap().span();
+        assert_eq!(&text[a], "\"Kc-Adm1n\"");
+        let b = docs[0].root.get("b").unwrap().span();
+        assert_eq!(&text[b], "T4g-99");
     }
 }

@@ -23,7 +23,6 @@ fn level(c: Confidence) -> &'static str {
     }
 }
 
-/// A relative path as a URI reference: `/`-separated, reserved bytes percent-encoded.
 /// Rule tags: a secret, or a posture finding, and the technique's ids.
 fn tags(f: &Finding) -> Vec<String> {
     let mut tags = vec!["security".to_string()];
@@ -42,6 +41,7 @@ fn tags(f: &Finding) -> Vec<String> {
     tags
 }
 
+/// A relative path as a URI reference: `/`-separated, reserved bytes percent-encoded.
 fn artifact_uri(path: &str) -> String {
     let absolute = path.starts_with('/');
     let mut out = String::from(if absolute { "file://" } else { "" });
