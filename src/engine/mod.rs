@@ -97,6 +97,10 @@ pub struct Engine {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every blob.
     unkeyed: Vec<usize>,
+    /// The keyword pattern `token`, if any rule has it, and the rules that still need its
+    /// hits inside a longer word (see `token_inside_word`).
+    token_keyword: Option<usize>,
+    token_in_word_rules: Vec<usize>,
     options: EngineOptions,
 }
 
@@ -125,6 +129,14 @@ impl Engine {
             origin: rule::RuleOrigin::Builtin("keywords"),
             message: e.to_string(),
         })?;
+        let token_keyword = patterns.iter().position(|p| p == TOKEN_KEYWORD);
+        let token_in_word_rules = token_keyword.map_or_else(Vec::new, |p| {
+            keyword_rules[p]
+                .iter()
+                .copied()
+                .filter(|&idx| !skips_token_in_word(&rules[idx]))
+                .collect()
+        });
         static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Engine {
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -132,6 +144,8 @@ impl Engine {
             keywords,
             keyword_rules,
             unkeyed,
+            token_keyword,
+            token_in_word_rules,
             options,
         })
     }
@@ -217,7 +231,13 @@ impl Engine {
             scratch.touched.push(idx);
         }
         self.keywords.for_each_hit(data, |hit| {
-            for &idx in &self.keyword_rules[hit.keyword] {
+            let rules =
+                if Some(hit.keyword) == self.token_keyword && token_inside_word(data, hit.end) {
+                    &self.token_in_word_rules
+                } else {
+                    &self.keyword_rules[hit.keyword]
+                };
+            for &idx in rules {
                 let w = self.rules[idx].window();
                 let start = hit.start.saturating_sub(w);
                 let end = (hit.end + w).min(data.len());
@@ -376,6 +396,54 @@ impl Engine {
         }
         None
     }
+}
+
+/// The most frequent keyword in source code, mostly inside words that name no credential:
+/// `tokens`, `tokenize`, `TokenStream`, `tokenCount`.
+const TOKEN_KEYWORD: &str = "token";
+
+/// What may follow `token` directly, as a letter, in the `key` group of the built-in
+/// generic rules: one of these words, then no further letter (`tokenValue`, `token_key`).
+const TOKEN_SUFFIX_WORDS: &[&[u8]] = &[
+    b"key",
+    b"value",
+    b"token",
+    b"string",
+    b"str",
+    b"text",
+    b"b64",
+    b"base64",
+    b"hex",
+    b"raw",
+    b"plain",
+    b"plaintext",
+    b"accesskey",
+    b"access_key",
+    b"access-key",
+];
+
+/// Whether the `token` ending at `end` runs on into a longer word no credential name
+/// continues with: `tokenCount`, `tokenizer`, `TokenStream` (`str` then a letter).
+fn token_inside_word(data: &[u8], end: usize) -> bool {
+    let rest = &data[end..];
+    rest.first().is_some_and(u8::is_ascii_alphabetic)
+        && !TOKEN_SUFFIX_WORDS.iter().any(|w| {
+            rest.len() >= w.len()
+                && rest[..w.len()].eq_ignore_ascii_case(w)
+                && !rest.get(w.len()).is_some_and(u8::is_ascii_alphabetic)
+        })
+}
+
+/// Whether a rule can do without `token` hits inside a longer word. True for the built-in
+/// generic rules, whose `key` group (see patterns/generic.yaml) has `token` either as its
+/// credential word, then `[0-9]{0,3}` and `_`/`.`/`-` parts or one of `TOKEN_SUFFIX_WORDS`,
+/// and then text that starts with no letter (`[ \t:="'>(,]`, a line end); or inside a
+/// part before or after another credential word (`tokenizerSecret`, `secret_tokens`),
+/// which is a keyword of the same rule, so the match still has a hit of its own: a rule
+/// that has a match here also has a keyword hit there, and its window covers the match.
+/// `tests::token_in_word_skip_matches_generic_rules` checks the regexes still read so.
+fn skips_token_in_word(rule: &Rule) -> bool {
+    rule.spec.generic && matches!(rule.origin, rule::RuleOrigin::Builtin(_))
 }
 
 /// Extend a window to the end of its last line, within `MAX_LINE_WIDEN` bytes: a regex

@@ -222,3 +222,68 @@ fn a_token_longer_than_the_default_window_is_found_whole() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].secret.len(), 2003);
 }
+
+#[test]
+fn token_inside_a_longer_word_is_told_apart() {
+    for inside in [
+        "tokenCount",
+        "tokens",
+        "Tokenizer",
+        "TokenStream",
+        "tokenkeys",
+    ] {
+        assert!(token_inside_word(inside.as_bytes(), 5), "{inside}");
+    }
+    for kept in [
+        "token",
+        "token=",
+        "token_url",
+        "token2",
+        "tokenValue",
+        "TOKENSTR:",
+        "tokenPlaintext",
+        "tokenAccess_Key",
+    ] {
+        assert!(!token_inside_word(kept.as_bytes(), 5), "{kept}");
+    }
+}
+
+/// `skips_token_in_word` relies on how the built-in rules with the keyword `token` use
+/// it: all generic, and `token` in their regexes only as the credential word followed by
+/// the shared suffix group (or, in `generic.cli-option`, by digits only).
+#[test]
+fn token_in_word_skip_matches_generic_rules() {
+    const SUFFIX: &str = "token)[0-9]{0,3}(?:(?:[_.-][A-Za-z0-9]+)*|(?:key|value|token|string|str|text|b64|base64|hex|raw|plain|plaintext|access[_-]?key)[0-9]{0,3}(?:[_.-][A-Za-z0-9]+)*)";
+    const DIGITS_ONLY: &str = "[_-]?token|token)[0-9]{0,3})";
+    const ALTERNATIVE: &str = "(?:[A-Za-z0-9_.-]*[_.-])?token|";
+    let rules = rule::builtin_rules().unwrap();
+    let owners: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| {
+            r.spec
+                .keywords
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(TOKEN_KEYWORD))
+        })
+        .collect();
+    assert!(owners.len() >= 10);
+    for rule in owners {
+        assert!(skips_token_in_word(rule), "{}", rule.spec.id);
+        let regex = &rule.spec.regex;
+        let rest = regex
+            .replace(SUFFIX, "")
+            .replace(DIGITS_ONLY, "")
+            .replace(ALTERNATIVE, "");
+        assert!(
+            !rest.to_ascii_lowercase().contains("token"),
+            "{}: `token` where the skip was not checked",
+            rule.spec.id
+        );
+        assert!(
+            regex.contains(SUFFIX) || regex.contains(DIGITS_ONLY),
+            "{}",
+            rule.spec.id
+        );
+        assert!(!regex.contains(ALTERNATIVE) || regex.contains(SUFFIX));
+    }
+}
