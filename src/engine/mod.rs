@@ -101,6 +101,9 @@ pub struct Engine {
     /// hits inside a longer word (see `token_inside_word`).
     token_keyword: Option<usize>,
     token_in_word_rules: Vec<usize>,
+    /// Per rule: only keyword hits followed by `=` can be part of a match (see
+    /// `needs_assignment`).
+    needs_assignment: Vec<bool>,
     options: EngineOptions,
 }
 
@@ -140,12 +143,13 @@ impl Engine {
         static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Engine {
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            rules,
             keywords,
             keyword_rules,
             unkeyed,
             token_keyword,
             token_in_word_rules,
+            needs_assignment: rules.iter().map(needs_assignment).collect(),
+            rules,
             options,
         })
     }
@@ -238,6 +242,9 @@ impl Engine {
                     &self.keyword_rules[hit.keyword]
                 };
             for &idx in rules {
+                if self.needs_assignment[idx] && !followed_by_equals(data, hit.end) {
+                    continue;
+                }
                 let w = self.rules[idx].window();
                 let start = hit.start.saturating_sub(w);
                 let end = (hit.end + w).min(data.len());
@@ -444,6 +451,31 @@ fn token_inside_word(data: &[u8], end: usize) -> bool {
 /// `tests::token_in_word_skip_matches_generic_rules` checks the regexes still read so.
 fn skips_token_in_word(rule: &Rule) -> bool {
     rule.spec.generic && matches!(rule.origin, rule::RuleOrigin::Builtin(_))
+}
+
+/// Whether every match of a rule has one of its keywords followed by `[ \t]*=` and then
+/// the secret: its regex reads `[ \t]*(?:kw1|kw2|...)[ \t]*=[ \t]*(?P<secret>` with its
+/// own keywords, in order, and has that one `secret` group at the top level (checked by
+/// `tests::assignment_rules_are_top_level_concatenations`). Hits not followed by `=`
+/// (`connstring.ado-net`: `password` in code, prose, `password_hash`) can then only lie
+/// inside a match's earlier text, and the match still has the hit before its `=`, whose
+/// window covers it; they only widen windows, several KB for that rule.
+fn needs_assignment(rule: &Rule) -> bool {
+    let keywords = rule.spec.keywords.join("|");
+    !rule.spec.keywords.is_empty()
+        && matches!(rule.origin, rule::RuleOrigin::Builtin(_))
+        && rule
+            .spec
+            .regex
+            .contains(&format!("[ \\t]*(?:{keywords})[ \\t]*=[ \\t]*(?P<secret>"))
+}
+
+/// Whether `=` follows `at`, after spaces and tabs.
+fn followed_by_equals(data: &[u8], at: usize) -> bool {
+    data[at..]
+        .iter()
+        .find(|&&b| b != b' ' && b != b'\t')
+        .is_some_and(|&b| b == b'=')
 }
 
 /// Extend a window to the end of its last line, within `MAX_LINE_WIDEN` bytes: a regex

@@ -287,3 +287,45 @@ fn token_in_word_skip_matches_generic_rules() {
         assert!(!regex.contains(ALTERNATIVE) || regex.contains(SUFFIX));
     }
 }
+
+/// `needs_assignment` holds only if the `=` after the keyword is not optional: the
+/// `(?:kw...)[ \t]*=` part must sit outside every group, and the regex must have no
+/// top-level alternation.
+#[test]
+fn assignment_rules_are_top_level_concatenations() {
+    let rules = rule::builtin_rules().unwrap();
+    let checked: Vec<&Rule> = rules.iter().filter(|r| needs_assignment(r)).collect();
+    assert!(checked.iter().any(|r| r.spec.id == "connstring.ado-net"));
+    for rule in checked {
+        let regex = rule.spec.regex.as_bytes();
+        let keywords = rule.spec.keywords.join("|");
+        let fragment = format!("[ \\t]*(?:{keywords})[ \\t]*=");
+        let at = rule.spec.regex.find(&fragment).unwrap();
+        let (mut depth, mut i, mut in_class) = (0i32, 0, false);
+        while i < regex.len() {
+            match regex[i] {
+                b'\\' => i += 1,
+                b'[' if !in_class => in_class = true,
+                b']' if in_class => in_class = false,
+                b'(' if !in_class => depth += 1,
+                b')' if !in_class => depth -= 1,
+                b'|' if !in_class => assert!(depth > 0, "{}: top-level `|`", rule.spec.id),
+                _ => {}
+            }
+            i += 1;
+            if i == at {
+                assert_eq!(depth, 0, "{}: assignment inside a group", rule.spec.id);
+            }
+        }
+        let after = &rule.spec.regex[at + fragment.len()..];
+        assert!(after.starts_with("[ \\t]*(?P<secret>"), "{}", rule.spec.id);
+    }
+}
+
+#[test]
+fn equals_after_a_keyword_is_found_past_blanks() {
+    assert!(followed_by_equals(b"pwd \t= x", 3));
+    assert!(followed_by_equals(b"pwd=", 3));
+    assert!(!followed_by_equals(b"pwd: x", 3));
+    assert!(!followed_by_equals(b"pwd", 3));
+}
