@@ -97,6 +97,13 @@ pub struct Engine {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every blob.
     unkeyed: Vec<usize>,
+    /// The keyword pattern `token`, if any rule has it, and the rules that still need its
+    /// hits inside a longer word (see `token_inside_word`).
+    token_keyword: Option<usize>,
+    token_in_word_rules: Vec<usize>,
+    /// Per rule: only keyword hits followed by `=` can be part of a match (see
+    /// `needs_assignment`).
+    needs_assignment: Vec<bool>,
     options: EngineOptions,
 }
 
@@ -125,13 +132,24 @@ impl Engine {
             origin: rule::RuleOrigin::Builtin("keywords"),
             message: e.to_string(),
         })?;
+        let token_keyword = patterns.iter().position(|p| p == TOKEN_KEYWORD);
+        let token_in_word_rules = token_keyword.map_or_else(Vec::new, |p| {
+            keyword_rules[p]
+                .iter()
+                .copied()
+                .filter(|&idx| !skips_token_in_word(&rules[idx]))
+                .collect()
+        });
         static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Engine {
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            rules,
             keywords,
             keyword_rules,
             unkeyed,
+            token_keyword,
+            token_in_word_rules,
+            needs_assignment: rules.iter().map(needs_assignment).collect(),
+            rules,
             options,
         })
     }
@@ -217,7 +235,16 @@ impl Engine {
             scratch.touched.push(idx);
         }
         self.keywords.for_each_hit(data, |hit| {
-            for &idx in &self.keyword_rules[hit.keyword] {
+            let rules =
+                if Some(hit.keyword) == self.token_keyword && token_inside_word(data, hit.end) {
+                    &self.token_in_word_rules
+                } else {
+                    &self.keyword_rules[hit.keyword]
+                };
+            for &idx in rules {
+                if self.needs_assignment[idx] && !followed_by_equals(data, hit.end) {
+                    continue;
+                }
                 let w = self.rules[idx].window();
                 let start = hit.start.saturating_sub(w);
                 let end = (hit.end + w).min(data.len());
@@ -376,6 +403,79 @@ impl Engine {
         }
         None
     }
+}
+
+/// The most frequent keyword in source code, mostly inside words that name no credential:
+/// `tokens`, `tokenize`, `TokenStream`, `tokenCount`.
+const TOKEN_KEYWORD: &str = "token";
+
+/// What may follow `token` directly, as a letter, in the `key` group of the built-in
+/// generic rules: one of these words, then no further letter (`tokenValue`, `token_key`).
+const TOKEN_SUFFIX_WORDS: &[&[u8]] = &[
+    b"key",
+    b"value",
+    b"token",
+    b"string",
+    b"str",
+    b"text",
+    b"b64",
+    b"base64",
+    b"hex",
+    b"raw",
+    b"plain",
+    b"plaintext",
+    b"accesskey",
+    b"access_key",
+    b"access-key",
+];
+
+/// Whether the `token` ending at `end` runs on into a longer word no credential name
+/// continues with: `tokenCount`, `tokenizer`, `TokenStream` (`str` then a letter).
+fn token_inside_word(data: &[u8], end: usize) -> bool {
+    let rest = &data[end..];
+    rest.first().is_some_and(u8::is_ascii_alphabetic)
+        && !TOKEN_SUFFIX_WORDS.iter().any(|w| {
+            rest.len() >= w.len()
+                && rest[..w.len()].eq_ignore_ascii_case(w)
+                && !rest.get(w.len()).is_some_and(u8::is_ascii_alphabetic)
+        })
+}
+
+/// Whether a rule can do without `token` hits inside a longer word. True for the built-in
+/// generic rules, whose `key` group (see patterns/generic.yaml) has `token` either as its
+/// credential word, then `[0-9]{0,3}` and `_`/`.`/`-` parts or one of `TOKEN_SUFFIX_WORDS`,
+/// and then text that starts with no letter (`[ \t:="'>(,]`, a line end); or inside a
+/// part before or after another credential word (`tokenizerSecret`, `secret_tokens`),
+/// which is a keyword of the same rule, so the match still has a hit of its own: a rule
+/// that has a match here also has a keyword hit there, and its window covers the match.
+/// `tests::token_in_word_skip_matches_generic_rules` checks the regexes still read so.
+fn skips_token_in_word(rule: &Rule) -> bool {
+    rule.spec.generic && matches!(rule.origin, rule::RuleOrigin::Builtin(_))
+}
+
+/// Whether every match of a rule has one of its keywords followed by `[ \t]*=` and then
+/// the secret: its regex reads `[ \t]*(?:kw1|kw2|...)[ \t]*=[ \t]*(?P<secret>` with its
+/// own keywords, in order, and has that one `secret` group at the top level (checked by
+/// `tests::assignment_rules_are_top_level_concatenations`). Hits not followed by `=`
+/// (`connstring.ado-net`: `password` in code, prose, `password_hash`) can then only lie
+/// inside a match's earlier text, and the match still has the hit before its `=`, whose
+/// window covers it; they only widen windows, several KB for that rule.
+fn needs_assignment(rule: &Rule) -> bool {
+    let keywords = rule.spec.keywords.join("|");
+    !rule.spec.keywords.is_empty()
+        && matches!(rule.origin, rule::RuleOrigin::Builtin(_))
+        && rule
+            .spec
+            .regex
+            .contains(&format!("[ \\t]*(?:{keywords})[ \\t]*=[ \\t]*(?P<secret>"))
+}
+
+/// Whether `=` follows `at`, after spaces and tabs.
+fn followed_by_equals(data: &[u8], at: usize) -> bool {
+    data[at..]
+        .iter()
+        .find(|&&b| b != b' ' && b != b'\t')
+        .is_some_and(|&b| b == b'=')
 }
 
 /// Extend a window to the end of its last line, within `MAX_LINE_WIDEN` bytes: a regex

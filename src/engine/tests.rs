@@ -222,3 +222,110 @@ fn a_token_longer_than_the_default_window_is_found_whole() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].secret.len(), 2003);
 }
+
+#[test]
+fn token_inside_a_longer_word_is_told_apart() {
+    for inside in [
+        "tokenCount",
+        "tokens",
+        "Tokenizer",
+        "TokenStream",
+        "tokenkeys",
+    ] {
+        assert!(token_inside_word(inside.as_bytes(), 5), "{inside}");
+    }
+    for kept in [
+        "token",
+        "token=",
+        "token_url",
+        "token2",
+        "tokenValue",
+        "TOKENSTR:",
+        "tokenPlaintext",
+        "tokenAccess_Key",
+    ] {
+        assert!(!token_inside_word(kept.as_bytes(), 5), "{kept}");
+    }
+}
+
+/// `skips_token_in_word` relies on how the built-in rules with the keyword `token` use
+/// it: all generic, and `token` in their regexes only as the credential word followed by
+/// the shared suffix group (or, in `generic.cli-option`, by digits only).
+#[test]
+fn token_in_word_skip_matches_generic_rules() {
+    const SUFFIX: &str = "token)[0-9]{0,3}(?:(?:[_.-][A-Za-z0-9]+)*|(?:key|value|token|string|str|text|b64|base64|hex|raw|plain|plaintext|access[_-]?key)[0-9]{0,3}(?:[_.-][A-Za-z0-9]+)*)";
+    const DIGITS_ONLY: &str = "[_-]?token|token)[0-9]{0,3})";
+    const ALTERNATIVE: &str = "(?:[A-Za-z0-9_.-]*[_.-])?token|";
+    let rules = rule::builtin_rules().unwrap();
+    let owners: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| {
+            r.spec
+                .keywords
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(TOKEN_KEYWORD))
+        })
+        .collect();
+    assert!(owners.len() >= 10);
+    for rule in owners {
+        assert!(skips_token_in_word(rule), "{}", rule.spec.id);
+        let regex = &rule.spec.regex;
+        let rest = regex
+            .replace(SUFFIX, "")
+            .replace(DIGITS_ONLY, "")
+            .replace(ALTERNATIVE, "");
+        assert!(
+            !rest.to_ascii_lowercase().contains("token"),
+            "{}: `token` where the skip was not checked",
+            rule.spec.id
+        );
+        assert!(
+            regex.contains(SUFFIX) || regex.contains(DIGITS_ONLY),
+            "{}",
+            rule.spec.id
+        );
+        assert!(!regex.contains(ALTERNATIVE) || regex.contains(SUFFIX));
+    }
+}
+
+/// `needs_assignment` holds only if the `=` after the keyword is not optional: the
+/// `(?:kw...)[ \t]*=` part must sit outside every group, and the regex must have no
+/// top-level alternation.
+#[test]
+fn assignment_rules_are_top_level_concatenations() {
+    let rules = rule::builtin_rules().unwrap();
+    let checked: Vec<&Rule> = rules.iter().filter(|r| needs_assignment(r)).collect();
+    assert!(checked.iter().any(|r| r.spec.id == "connstring.ado-net"));
+    for rule in checked {
+        let regex = rule.spec.regex.as_bytes();
+        let keywords = rule.spec.keywords.join("|");
+        let fragment = format!("[ \\t]*(?:{keywords})[ \\t]*=");
+        let at = rule.spec.regex.find(&fragment).unwrap();
+        let (mut depth, mut i, mut in_class) = (0i32, 0, false);
+        while i < regex.len() {
+            match regex[i] {
+                b'\\' => i += 1,
+                b'[' if !in_class => in_class = true,
+                b']' if in_class => in_class = false,
+                b'(' if !in_class => depth += 1,
+                b')' if !in_class => depth -= 1,
+                b'|' if !in_class => assert!(depth > 0, "{}: top-level `|`", rule.spec.id),
+                _ => {}
+            }
+            i += 1;
+            if i == at {
+                assert_eq!(depth, 0, "{}: assignment inside a group", rule.spec.id);
+            }
+        }
+        let after = &rule.spec.regex[at + fragment.len()..];
+        assert!(after.starts_with("[ \\t]*(?P<secret>"), "{}", rule.spec.id);
+    }
+}
+
+#[test]
+fn equals_after_a_keyword_is_found_past_blanks() {
+    assert!(followed_by_equals(b"pwd \t= x", 3));
+    assert!(followed_by_equals(b"pwd=", 3));
+    assert!(!followed_by_equals(b"pwd: x", 3));
+    assert!(!followed_by_equals(b"pwd", 3));
+}
