@@ -709,7 +709,7 @@ pub fn scan_blob(
         }
     };
     let mut report_facts = k8s::Facts::default();
-    report_facts.add(facts, &hit_finding);
+    report_facts.add(facts, &provenance.path, &hit_finding);
     findings.extend(hits.into_iter().map(&hit_finding));
     BlobReport {
         findings,

@@ -56,7 +56,7 @@ const EXPECTED: &[&str] = &[
     "credfiles.kubeconfig-user-token config/kubeconfig.yaml:17 Config -/- - - users[0].user.token MS-TA9027",
     "k8s.kubeconfig-credential config/kubeconfig.yaml:24 Config -/- - - users[1].user.auth-provider.config.client-secret MS-TA9027",
     "k8s.kustomize-literal kustomize/kustomization.yaml:10 Kustomization -/- - - secretGenerator[0].literals[1] MS-TA9027",
-    "stripe.secret-key kustomize/secrets.env:1 - -/- - - - -",
+    "stripe.secret-key kustomize/secrets.env:1 Secret billing/billing-db - - - MS-TA9027",
     "k8s.cluster-admin-binding rbac/bindings.yaml:28 ClusterRoleBinding -/ci-deployer-admin - - roleRef.name MS-TA9016",
     "k8s.rbac-secrets-access rbac/roles.yaml:7 ClusterRole -/secret-reader - - rules[0] MS-TA9025",
     "k8s.rbac-secrets-access rbac/roles.yaml:20 Role ops/ops-everything - - rules[0] MS-TA9025",

@@ -6,7 +6,8 @@ use super::checks::{self, Hit, Subject, CHECKS, RBAC_SECRETS, SA_TOKEN_AUTOMOUNT
 use super::manifest::{self, Object, Step};
 use super::yaml::Node;
 use super::Selection;
-use crate::finding::{Confidence, Finding};
+use super::Technique;
+use crate::finding::{Confidence, Finding, K8sContext};
 
 /// Built-in ClusterRoles that can read secrets.
 const BUILTIN_SECRET_READERS: &[&str] = &["cluster-admin", "admin", "edit"];
@@ -53,6 +54,9 @@ pub struct BlobFacts {
     pub bindings: Vec<BindingFact>,
     pub accounts: Vec<AccountFact>,
     pub pods: Vec<PodFact<Hit>>,
+    /// Files a Kustomize `secretGenerator` reads (`envs`, `files`), relative to the
+    /// kustomization, with the context of the Secret they become.
+    pub generator_sources: Vec<(String, K8sContext)>,
 }
 
 /// What the whole scan contributes.
@@ -62,6 +66,8 @@ pub struct Facts {
     pub bindings: Vec<BindingFact>,
     pub accounts: Vec<AccountFact>,
     pub pods: Vec<PodFact<Finding>>,
+    /// Files (as findings name them) a `secretGenerator` turns into a Secret.
+    pub generator_sources: Vec<(String, K8sContext)>,
 }
 
 impl Facts {
@@ -70,10 +76,17 @@ impl Facts {
             && self.bindings.is_empty()
             && self.accounts.is_empty()
             && self.pods.is_empty()
+            && self.generator_sources.is_empty()
     }
 
-    /// Add one blob's facts; `report` turns a pod's hit into a finding.
-    pub fn add(&mut self, blob: BlobFacts, mut report: impl FnMut(Hit) -> Finding) {
+    /// Add one blob's facts; `report` turns a pod's hit into a finding; `path` is the
+    /// blob's path as findings show it.
+    pub fn add(&mut self, blob: BlobFacts, path: &str, mut report: impl FnMut(Hit) -> Finding) {
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        for (file, mut ctx) in blob.generator_sources {
+            ctx.detail = ctx.detail.map(|d| format!("{d} of {path}"));
+            self.generator_sources.push((join_path(dir, &file), ctx));
+        }
         self.secret_readers.extend(blob.secret_readers);
         self.bindings.extend(blob.bindings);
         self.accounts.extend(blob.accounts);
@@ -90,6 +103,7 @@ impl Facts {
         self.bindings.extend(other.bindings);
         self.accounts.extend(other.accounts);
         self.pods.extend(other.pods);
+        self.generator_sources.extend(other.generator_sources);
     }
 }
 
@@ -100,6 +114,9 @@ fn str_owned(node: &Node, path: &[&str]) -> Option<String> {
 impl BlobFacts {
     pub fn collect(objects: &[Object<'_>]) -> BlobFacts {
         let mut facts = BlobFacts::default();
+        for object in objects {
+            facts.generator_sources.extend(generator_sources(object));
+        }
         for object in objects.iter().filter(|o| o.is_resource()) {
             let root = object.root;
             let namespace = object.namespace.map(str::to_string);
@@ -148,6 +165,67 @@ impl BlobFacts {
             }
         }
         facts
+    }
+}
+
+/// The files each `secretGenerator` of a kustomization reads, and the Secret it makes.
+fn generator_sources(object: &Object<'_>) -> Vec<(String, K8sContext)> {
+    let mut out = Vec::new();
+    let Some(generators) = object.root.get("secretGenerator") else {
+        return out;
+    };
+    for (g, generator) in generators.items().iter().enumerate() {
+        for list in ["envs", "files", "env"] {
+            let entries: Vec<&str> = match generator.get(list) {
+                Some(Node::Scalar(s)) => vec![s.value.as_str()],
+                Some(seq) => seq.strings().collect(),
+                None => continue,
+            };
+            for (i, entry) in entries.into_iter().enumerate() {
+                // `files` entries may name their key: `tls.key=certs/tls.key`.
+                let file = entry.rsplit_once('=').map_or(entry, |(_, f)| f).trim();
+                if file.is_empty() {
+                    continue;
+                }
+                let ctx = K8sContext {
+                    kind: Some("Secret".into()),
+                    name: generator.str_at(&["name"]).map(str::to_string),
+                    namespace: generator
+                        .str_at(&["namespace"])
+                        .or(object.root.str_at(&["namespace"]))
+                        .map(str::to_string),
+                    detail: Some(format!("read by secretGenerator[{g}].{list}[{i}]")),
+                    technique: Some(Technique::AppCredentials.info()),
+                    ..K8sContext::default()
+                };
+                out.push((file.to_string(), ctx));
+            }
+        }
+    }
+    out
+}
+
+/// `dir/rel`, with `.` and `..` resolved: how a finding in that file names its path.
+fn join_path(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = if rel.starts_with('/') {
+        Vec::new()
+    } else {
+        dir.split('/').filter(|p| !p.is_empty()).collect()
+    };
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    if dir.starts_with('/') || rel.starts_with('/') {
+        format!("/{joined}")
+    } else {
+        joined
     }
 }
 
@@ -218,6 +296,16 @@ pub fn correlate(
 ) {
     if facts.is_empty() {
         return;
+    }
+    // Values in a file a secretGenerator reads land in that Secret.
+    for finding in findings.iter_mut().filter(|f| f.k8s.is_none()) {
+        if let Some((_, ctx)) = facts
+            .generator_sources
+            .iter()
+            .find(|(path, _)| *path == finding.path)
+        {
+            finding.k8s = Some(ctx.clone());
+        }
     }
     for finding in findings.iter_mut() {
         if finding.rule_id != CHECKS[RBAC_SECRETS].id {
@@ -300,5 +388,24 @@ pub fn correlate(
             ));
         }
         findings.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generator_paths_resolve_like_finding_paths() {
+        assert_eq!(
+            join_path("fixtures/k8s/kustomize", "secrets.env"),
+            "fixtures/k8s/kustomize/secrets.env"
+        );
+        assert_eq!(
+            join_path("overlays/prod", "../base/./db.env"),
+            "overlays/base/db.env"
+        );
+        assert_eq!(join_path("", "db.env"), "db.env");
+        assert_eq!(join_path("/srv/app", "db.env"), "/srv/app/db.env");
     }
 }
