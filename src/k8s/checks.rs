@@ -635,11 +635,8 @@ const CREDENTIAL_PATHS: &[(&str, &str)] = &[
     ("/home/*/.ssh", "SSH keys"),
 ];
 
-/// A hostPath that is, lies inside, or contains a credential location.
-pub fn credential_host_path(path: &str) -> Option<(Confidence, String)> {
-    if !path.starts_with('/') {
-        return None;
-    }
+/// A `/`-separated path's components, with `.` and `..` resolved.
+pub fn path_components(path: &str) -> Vec<&str> {
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
@@ -650,6 +647,15 @@ pub fn credential_host_path(path: &str) -> Option<(Confidence, String)> {
             part => parts.push(part),
         }
     }
+    parts
+}
+
+/// A hostPath that is, lies inside, or contains a credential location.
+pub fn credential_host_path(path: &str) -> Option<(Confidence, String)> {
+    if !path.starts_with('/') {
+        return None;
+    }
+    let parts = path_components(path);
     if parts.is_empty() {
         return Some((
             Confidence::High,

@@ -46,31 +46,36 @@ pub struct PodFact<R> {
     pub report: R,
 }
 
-/// What one blob contributes.
-#[derive(Debug, Default)]
-pub struct BlobFacts {
+/// What a blob or a whole scan contributes. A blob's pods carry the hit to report
+/// (`BlobFacts`); the scan's carry the finding it became.
+#[derive(Debug)]
+pub struct Facts<R = Finding> {
     /// Roles that can read secrets.
     pub secret_readers: Vec<RoleFact>,
     pub bindings: Vec<BindingFact>,
     pub accounts: Vec<AccountFact>,
-    pub pods: Vec<PodFact<Hit>>,
-    /// Files a Kustomize `secretGenerator` reads (`envs`, `files`), relative to the
-    /// kustomization, with the context of the Secret they become.
+    pub pods: Vec<PodFact<R>>,
+    /// Files a Kustomize `secretGenerator` reads (`envs`, `files`) with the context of
+    /// the Secret they become: relative to the kustomization in `BlobFacts`, as findings
+    /// name them in `Facts`.
     pub generator_sources: Vec<(String, K8sContext)>,
 }
 
-/// What the whole scan contributes.
-#[derive(Debug, Default)]
-pub struct Facts {
-    pub secret_readers: Vec<RoleFact>,
-    pub bindings: Vec<BindingFact>,
-    pub accounts: Vec<AccountFact>,
-    pub pods: Vec<PodFact<Finding>>,
-    /// Files (as findings name them) a `secretGenerator` turns into a Secret.
-    pub generator_sources: Vec<(String, K8sContext)>,
+pub type BlobFacts = Facts<Hit>;
+
+impl<R> Default for Facts<R> {
+    fn default() -> Self {
+        Facts {
+            secret_readers: Vec::new(),
+            bindings: Vec::new(),
+            accounts: Vec::new(),
+            pods: Vec::new(),
+            generator_sources: Vec::new(),
+        }
+    }
 }
 
-impl Facts {
+impl<R> Facts<R> {
     pub fn is_empty(&self) -> bool {
         self.secret_readers.is_empty()
             && self.bindings.is_empty()
@@ -79,6 +84,16 @@ impl Facts {
             && self.generator_sources.is_empty()
     }
 
+    pub fn merge(&mut self, other: Facts<R>) {
+        self.secret_readers.extend(other.secret_readers);
+        self.bindings.extend(other.bindings);
+        self.accounts.extend(other.accounts);
+        self.pods.extend(other.pods);
+        self.generator_sources.extend(other.generator_sources);
+    }
+}
+
+impl Facts {
     /// Add one blob's facts; `report` turns a pod's hit into a finding; `path` is the
     /// blob's path as findings show it.
     pub fn add(&mut self, blob: BlobFacts, path: &str, mut report: impl FnMut(Hit) -> Finding) {
@@ -96,14 +111,6 @@ impl Facts {
             automount: p.automount,
             report: report(p.report),
         }));
-    }
-
-    pub fn merge(&mut self, other: Facts) {
-        self.secret_readers.extend(other.secret_readers);
-        self.bindings.extend(other.bindings);
-        self.accounts.extend(other.accounts);
-        self.pods.extend(other.pods);
-        self.generator_sources.extend(other.generator_sources);
     }
 }
 
@@ -207,22 +214,13 @@ fn generator_sources(object: &Object<'_>) -> Vec<(String, K8sContext)> {
 
 /// `dir/rel`, with `.` and `..` resolved: how a finding in that file names its path.
 fn join_path(dir: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = if rel.starts_with('/') {
-        Vec::new()
+    let whole = if rel.starts_with('/') || dir.is_empty() {
+        rel.to_string()
     } else {
-        dir.split('/').filter(|p| !p.is_empty()).collect()
+        format!("{dir}/{rel}")
     };
-    for part in rel.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            part => parts.push(part),
-        }
-    }
-    let joined = parts.join("/");
-    if dir.starts_with('/') || rel.starts_with('/') {
+    let joined = checks::path_components(&whole).join("/");
+    if whole.starts_with('/') {
         format!("/{joined}")
     } else {
         joined
