@@ -4,7 +4,9 @@
 //! findings, and a `report` turns findings into bytes. `scan` wires one run together;
 //! `cli` is the only place that knows about command-line flags.
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod hook;

@@ -7,13 +7,15 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::baseline::{self, Baseline};
+use crate::config::Filters;
 use crate::engine::{
     filters, line_has_allow_marker, BlobMatches, Engine, EngineOptions, Match, RuleSelection,
     Scratch, ScratchPool,
@@ -41,6 +43,10 @@ pub struct ScanConfig {
     pub verbose: bool,
     /// Which manifest checks run.
     pub k8s: k8s::Selection,
+    /// Paths not to scan and secrets to allow, from `.tollgate.yaml`.
+    pub filters: Arc<Filters>,
+    /// Triaged findings not to report again.
+    pub baseline: Option<Arc<Baseline>>,
 }
 
 impl Default for ScanConfig {
@@ -57,6 +63,8 @@ impl Default for ScanConfig {
             progress: false,
             verbose: false,
             k8s: k8s::Selection::default(),
+            filters: Arc::default(),
+            baseline: None,
         }
     }
 }
@@ -73,6 +81,8 @@ pub struct Skipped {
     pub lfs_pointer: u64,
     /// Submodule links introduced (history scans): their content lives elsewhere.
     pub submodule: u64,
+    /// Paths matched by `allow-paths` in the config.
+    pub allow_paths: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -89,6 +99,12 @@ pub struct Summary {
     pub findings: u64,
     pub by_confidence: ByConfidence,
     pub suppressed_inline: u64,
+    /// Findings the baseline (`--baseline`) has.
+    pub suppressed_baseline: u64,
+    /// Findings the config allows (`allow-secrets`, `rule-settings.*.allow`).
+    pub suppressed_config: u64,
+    /// Baseline entries that no finding matched (`tollgate baseline prune` drops them).
+    pub baseline_stale: u64,
     pub skipped: Skipped,
     pub warnings: u64,
     /// Paths named on the command line that could not be scanned at all.
@@ -120,6 +136,8 @@ pub struct HistorySummary {
 pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// Baseline entries that no finding matched.
+    pub stale: Vec<baseline::Entry>,
 }
 
 /// Counters shared by the workers.
@@ -128,6 +146,8 @@ struct Counters {
     files: AtomicU64,
     bytes: AtomicU64,
     suppressed_inline: AtomicU64,
+    suppressed_config: AtomicU64,
+    allow_paths: AtomicU64,
     binary: AtomicU64,
     too_large: AtomicU64,
     symlink: AtomicU64,
@@ -138,6 +158,15 @@ struct Counters {
     lfs_pointer: AtomicU64,
     /// Objects a history scan could not read.
     unreadable_objects: AtomicU64,
+}
+
+impl Counters {
+    fn add_suppressed(&self, report: &BlobReport) {
+        self.suppressed_inline
+            .fetch_add(report.suppressed_inline, Ordering::Relaxed);
+        self.suppressed_config
+            .fetch_add(report.suppressed_config, Ordering::Relaxed);
+    }
 }
 
 /// Warnings and `-v` notes go to stderr, around the progress bar.
@@ -177,7 +206,12 @@ impl Diagnostics {
 
 /// Compile the rules a configuration selects.
 pub fn build_engine(config: &ScanConfig) -> anyhow::Result<Engine> {
-    let rules = config.rules.load()?;
+    let mut rules = config.rules.load()?;
+    for rule in &mut rules {
+        if let Some(min) = config.filters.min_entropy(&rule.spec.id) {
+            rule.spec.min_entropy = Some(min);
+        }
+    }
     Ok(Engine::new(rules, config.engine)?)
 }
 
@@ -203,12 +237,18 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
         rx.into_iter().par_bridge().for_each(|event| match event {
             WalkEvent::File(entry) => {
                 let path = entry.path.display().to_string();
+                let rel_path = dir::relative_path(&entry);
+                if config.filters.skips_path(&rel_path) {
+                    counters.allow_paths.fetch_add(1, Ordering::Relaxed);
+                    diag.note(&format!("skipped {path}: allow-paths in the config"));
+                    return;
+                }
                 match dir::read_file(&entry.path, config.max_file_size) {
                     Ok(FileContent::Text(bytes)) => {
                         let blob = Blob {
                             bytes,
                             provenance: Provenance {
-                                rel_path: dir::relative_path(&entry),
+                                rel_path,
                                 path,
                                 git: None,
                             },
@@ -220,9 +260,7 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                         counters
                             .bytes
                             .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
-                        counters
-                            .suppressed_inline
-                            .fetch_add(report.suppressed_inline, Ordering::Relaxed);
+                        counters.add_suppressed(&report);
                         if let Some(err) = &report.parse_error {
                             diag.note(&format!(
                                 "{}: not valid YAML ({err}); Kubernetes context read from its lines",
@@ -289,13 +327,13 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
     findings.dedup_by(|a, b| {
         (&a.path, a.line, a.column, &a.fingerprint) == (&b.path, b.line, b.column, &b.fingerprint)
     });
-    let summary = summarize(
+    Ok(outcome(
         &counters,
-        &findings,
+        findings,
+        config,
         rule_count(&engine, config),
         started.elapsed(),
-    );
-    Ok(ScanOutcome { findings, summary })
+    ))
 }
 
 /// Regex rules and manifest checks that ran.
@@ -449,9 +487,7 @@ pub fn scan_git(
             counters
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
-            counters
-                .suppressed_inline
-                .fetch_add(report.suppressed_inline, Ordering::Relaxed);
+            counters.add_suppressed(&report);
             if let Some(err) = &report.parse_error {
                 diag.note(&format!(
                     "{} in commit {}: not valid YAML ({err}); Kubernetes context read from its lines",
@@ -475,13 +511,16 @@ pub fn scan_git(
         ));
     }
     let findings = collector.finish(config);
-    let mut summary = summarize(
+    let mut outcome = outcome(
         &counters,
-        &findings,
+        findings,
+        config,
         rule_count(&engine, config),
         started.elapsed(),
     );
+    let summary = &mut outcome.summary;
     summary.skipped.submodule = plan.submodules;
+    summary.skipped.allow_paths = plan.allow_paths;
     summary.warnings += plan.warnings.len() as u64 + u64::from(plan.shallow);
     summary.history = Some(HistorySummary {
         commits: commits as u64,
@@ -491,7 +530,7 @@ pub fn scan_git(
         shallow: plan.shallow,
         complete: plan.complete && counters.unreadable_objects.load(Ordering::Relaxed) == 0,
     });
-    Ok(ScanOutcome { findings, summary })
+    Ok(outcome)
 }
 
 /// Object problems listed as warnings before the rest become `-v` notes.
@@ -524,6 +563,29 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
+/// The scan's findings less the baseline's, and the summary of it all.
+fn outcome(
+    c: &Counters,
+    mut findings: Vec<Finding>,
+    config: &ScanConfig,
+    rules: usize,
+    elapsed: Duration,
+) -> ScanOutcome {
+    let applied = config
+        .baseline
+        .as_ref()
+        .map(|b| b.apply(&mut findings))
+        .unwrap_or_default();
+    let mut summary = summarize(c, &findings, rules, elapsed);
+    summary.suppressed_baseline = applied.suppressed;
+    summary.baseline_stale = applied.stale.len() as u64;
+    ScanOutcome {
+        findings,
+        summary,
+        stale: applied.stale,
+    }
+}
+
 fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration) -> Summary {
     let count = |conf| findings.iter().filter(|f| f.confidence == conf).count() as u64;
     let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -537,6 +599,9 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
             low: count(Confidence::Low),
         },
         suppressed_inline: get(&c.suppressed_inline),
+        suppressed_baseline: 0,
+        suppressed_config: get(&c.suppressed_config),
+        baseline_stale: 0,
         skipped: Skipped {
             binary: get(&c.binary),
             too_large: get(&c.too_large),
@@ -545,6 +610,7 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
             unreadable: get(&c.unreadable),
             lfs_pointer: get(&c.lfs_pointer),
             submodule: 0,
+            allow_paths: get(&c.allow_paths),
         },
         warnings: get(&c.warnings),
         roots_unscanned: get(&c.roots_unscanned),
@@ -560,6 +626,8 @@ pub struct BlobReport {
     pub findings: Vec<Finding>,
     /// Findings an inline allow marker suppressed.
     pub suppressed_inline: u64,
+    /// Findings the config's secret allow-lists suppressed.
+    pub suppressed_config: u64,
     /// Manifest objects later correlated with other files'.
     pub facts: k8s::Facts,
     /// A YAML file that did not parse, so its findings got context from its lines only.
@@ -611,11 +679,30 @@ pub fn scan_blob(
         .zip(contexts)
         .filter(|_| !dropped.next().unwrap_or(false))
         .unzip();
+    // Secrets the config allows are not reported, but are still masked in snippets.
+    let filters = &config.filters;
+    let (matches, contexts, config_allowed) = if filters.has_secret_filters() {
+        let (mut kept, mut kept_contexts, mut allowed) = (Vec::new(), Vec::new(), Vec::new());
+        for (m, context) in matches.into_iter().zip(contexts) {
+            if filters.allows_secret(&engine.rules()[m.rule].spec.id, &m.secret) {
+                allowed.push(m);
+            } else {
+                kept.push(m);
+                kept_contexts.push(context);
+            }
+        }
+        (kept, kept_contexts, allowed)
+    } else {
+        (matches, contexts, Vec::new())
+    };
 
     // Structural hits on a line with an allow marker are suppressed like matches.
     let (hits, allowed): (Vec<Hit>, Vec<Hit>) = hits
         .into_iter()
         .partition(|h| !line_has_allow_marker(data, h.span.clone()));
+    let (hits, hits_config_allowed): (Vec<Hit>, Vec<Hit>) = hits.into_iter().partition(|h| {
+        h.secret.is_empty() || !filters.allows_secret(CHECKS[h.check].id, &h.secret)
+    });
     let pod_spans = facts.pods.iter().map(|p| p.report.span.clone());
     let mut offsets: Vec<usize> = matches
         .iter()
@@ -632,6 +719,7 @@ pub fn scan_blob(
         .into_iter()
         .map(|(span, secret)| structural_match(span, secret))
         .chain(matches.iter().cloned())
+        .chain(config_allowed.iter().cloned())
         .collect();
     masks.sort_by_key(|m| m.span.start);
     let report = |secret: &[u8], span: Range<usize>, m: &Match| {
@@ -714,6 +802,7 @@ pub fn scan_blob(
     BlobReport {
         findings,
         suppressed_inline: (suppressed_inline + allowed.len()) as u64,
+        suppressed_config: (config_allowed.len() + hits_config_allowed.len()) as u64,
         facts: report_facts,
         parse_error,
     }

@@ -33,6 +33,48 @@ pub enum Command {
     /// List or check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Record the current findings as triaged, or drop entries that no longer match.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Check a `.tollgate.yaml` config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan, and write the findings' fingerprints to a baseline file (`-o`, default
+    /// `.tollgate-baseline.json`, or the config's `baseline`) instead of a report.
+    Create {
+        #[command(subcommand)]
+        scan: BaselineScan,
+    },
+    /// Scan, list the baseline entries no finding matches any more, and rewrite the
+    /// baseline (`--baseline`) without them (to `-o` if given).
+    Prune {
+        #[command(subcommand)]
+        scan: BaselineScan,
+    },
+}
+
+/// The scan a baseline command runs, with that command's flags.
+#[derive(Debug, Subcommand)]
+pub enum BaselineScan {
+    /// Scan files and directories.
+    Dir(DirArgs),
+    /// Scan a repository's history.
+    Git(GitArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file: syntax, keys, values, globs, regexes and rule ids.
+    Check {
+        /// The file (default: `.tollgate.yaml` in the current directory).
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -115,12 +157,23 @@ pub struct HookTargetArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Skip files larger than this (bytes; K, M, G suffixes allowed).
-    #[arg(long, default_value = "10M", value_parser = parse_size)]
-    pub max_file_size: u64,
-    /// Report only findings at or above this confidence.
-    #[arg(long, default_value = "low")]
-    pub min_confidence: Confidence,
+    /// Skip files larger than this (bytes; K, M, G suffixes allowed) [default: 10M, or
+    /// the config's `max-file-size`].
+    #[arg(long, value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Report only findings at or above this confidence [default: low, or the config's
+    /// `min-confidence`].
+    #[arg(long)]
+    pub min_confidence: Option<Confidence>,
+    /// Read this config file instead of `.tollgate.yaml` at the scan root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no config file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Do not report findings this baseline has (see `tollgate baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// How deep decoders (base64, percent) may nest; 0 turns decoding off.
     #[arg(long, default_value_t = 2)]
     pub decode_depth: usize,
@@ -132,7 +185,7 @@ pub struct ScanArgs {
     pub threads: Option<usize>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RuleArgs {
     /// Add rules from a YAML file or every *.yaml/*.yml in a directory (repeatable).
     #[arg(long = "rules", value_name = "PATH")]

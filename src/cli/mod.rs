@@ -12,15 +12,21 @@ use anyhow::Context as _;
 use clap::Parser;
 use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use args::{
-    Cli, ColorArg, Command, DirArgs, FormatArg, GitArgs, HookCommand, HookTargetArgs, OutputArgs,
-    RuleArgs, RulesCommand, ScanArgs,
+    BaselineCommand, BaselineScan, Cli, ColorArg, Command, ConfigCommand, DirArgs, FormatArg,
+    GitArgs, HookCommand, HookTargetArgs, OutputArgs, RuleArgs, RulesCommand, ScanArgs,
 };
 
+use crate::baseline::{self, Baseline};
+use crate::config::{self, RepoConfig};
 use crate::engine::check::check_rules;
 use crate::engine::decode::DecodeLimits;
 use crate::engine::rule::{load_rule_file, rule_files_in};
 use crate::engine::{EngineOptions, Rule, RuleSelection};
+use crate::finding::Confidence;
 use crate::k8s::{self, checks::check_index};
 use crate::report::Format;
 use crate::scan::{self, ScanConfig, ScanOutcome};
@@ -55,6 +61,8 @@ pub fn run() -> anyhow::Result<u8> {
         }
         Command::Rules(RulesCommand::List { rules, json }) => list_rules(&rules, json),
         Command::Rules(RulesCommand::Check { files, rules }) => check(&files, &rules),
+        Command::Baseline(command) => run_baseline(command),
+        Command::Config(ConfigCommand::Check { file, rules }) => check_config(file, &rules),
     }
 }
 
@@ -119,28 +127,145 @@ fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
+/// What a scan does with a baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BaselineUse {
+    /// Suppress the findings it has (`--baseline`, or the config's `baseline`).
+    Apply,
+    /// Report everything: the scan is making a baseline.
+    Ignore,
+}
+
+/// The config file for a scan whose root is `root`: `--config FILE`, else `.tollgate.yaml`
+/// there, unless `--no-config`. Every rule id it names must exist.
+fn repo_config(
+    scan: &ScanArgs,
+    rules: &RuleArgs,
+    root: &Path,
+) -> anyhow::Result<Option<RepoConfig>> {
+    if scan.no_config {
+        return Ok(None);
+    }
+    let Some(found) = config::find(scan.config.as_deref(), root)? else {
+        return Ok(None);
+    };
+    check_config_rule_ids(&found, rules)?;
+    Ok(Some(found))
+}
+
+/// Rule ids in a config must name a rule or check that exists (with the config's own rule
+/// files and `--rules` loaded); `enable-rules` must name a check.
+fn check_config_rule_ids(found: &RepoConfig, rules: &RuleArgs) -> anyhow::Result<()> {
+    let known = RuleSelection {
+        builtin: !rules.no_builtin_rules,
+        extra_paths: rules
+            .rule_paths
+            .iter()
+            .chain(&found.rules)
+            .cloned()
+            .collect(),
+        disabled: Vec::new(),
+        only: Vec::new(),
+    }
+    .load()
+    .with_context(|| format!("{}: cannot load the rules", found.file.display()))?;
+    found.check_rule_ids(&|id| check_index(id).is_some() || known.iter().any(|r| r.id() == id))?;
+    if let Some(id) = found
+        .enable_rules
+        .iter()
+        .find(|id| check_index(&id.value).is_none())
+    {
+        anyhow::bail!(
+            "{}:{}: `enable-rules`: `{}` is not a check that is off by default",
+            found.file.display(),
+            id.line,
+            id.value
+        );
+    }
+    Ok(())
+}
+
+/// The rule flags with a config's rule files and rule lists added.
+fn with_config_rules(rules: &RuleArgs, found: Option<&RepoConfig>) -> RuleArgs {
+    let Some(c) = found else {
+        return rules.clone();
+    };
+    let ids =
+        |list: &[config::At<String>]| list.iter().map(|a| a.value.clone()).collect::<Vec<_>>();
+    let mut merged = rules.clone();
+    merged.rule_paths.extend(c.rules.iter().cloned());
+    merged.disable.extend(ids(&c.disable_rules));
+    merged.enable.extend(ids(&c.enable_rules));
+    merged
+}
+
+/// The validated form of a scan's flags and its config file; flags win over the file.
 fn scan_config(
     scan: &ScanArgs,
     rules: &RuleArgs,
     output: &OutputArgs,
+    root: &Path,
+    baseline_use: BaselineUse,
 ) -> anyhow::Result<ScanConfig> {
+    let found = repo_config(scan, rules, root)?;
+    if let (Some(c), true) = (&found, output.verbose) {
+        eprintln!("tollgate: config {}", c.file.display());
+    }
+    let rules = with_config_rules(rules, found.as_ref());
+    let baseline = match (baseline_use, &scan.baseline) {
+        (BaselineUse::Ignore, _) => None,
+        (BaselineUse::Apply, Some(file)) => Some(file.clone()),
+        (BaselineUse::Apply, None) => found.as_ref().and_then(|c| c.baseline.clone()),
+    };
     Ok(ScanConfig {
-        rules: rule_selection(rules),
+        rules: rule_selection(&rules),
         engine: EngineOptions {
             decode_depth: scan.decode_depth,
             decode_limits: DecodeLimits {
                 max_span: usize::try_from(scan.max_decode_size).unwrap_or(usize::MAX),
                 ..DecodeLimits::default()
             },
-            min_confidence: scan.min_confidence,
+            min_confidence: scan
+                .min_confidence
+                .or(found.as_ref().and_then(|c| c.min_confidence))
+                .unwrap_or(Confidence::Low),
         },
         redact: !output.no_redact,
-        max_file_size: scan.max_file_size,
+        max_file_size: scan
+            .max_file_size
+            .or(found.as_ref().and_then(|c| c.max_file_size))
+            .unwrap_or(scan::DEFAULT_MAX_FILE_SIZE),
         follow_symlinks: false,
         progress: !output.no_progress && !in_ci() && io::stderr().is_terminal(),
         verbose: output.verbose,
-        k8s: k8s_selection(rules)?,
+        k8s: k8s_selection(&rules)?,
+        filters: Arc::new(found.as_ref().map(RepoConfig::filters).unwrap_or_default()),
+        baseline: baseline
+            .map(|file| Baseline::load(&file).map(Arc::new))
+            .transpose()?,
     })
+}
+
+/// Where `dir` looks for its config: the first path, or the directory of a file.
+fn dir_root(paths: &[PathBuf]) -> PathBuf {
+    let first = paths.first().cloned().unwrap_or_else(|| ".".into());
+    if first.is_dir() {
+        first
+    } else {
+        match first.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => ".".into(),
+        }
+    }
+}
+
+/// Where `git` looks for its config: the work tree's root (a bare repository has none;
+/// give it `--config`).
+fn git_root(repo: &Path) -> PathBuf {
+    crate::source::git::open(repo)
+        .ok()
+        .and_then(|r| r.work_dir().map(Path::to_path_buf))
+        .unwrap_or_else(|| repo.to_path_buf())
 }
 
 /// Size the global rayon pool; returns the number of workers.
@@ -158,28 +283,64 @@ fn start_workers(threads: Option<usize>) -> anyhow::Result<usize> {
     Ok(rayon::current_num_threads())
 }
 
-fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
-    let config = ScanConfig {
+fn dir_config(args: &DirArgs, baseline_use: BaselineUse) -> anyhow::Result<ScanConfig> {
+    Ok(ScanConfig {
         follow_symlinks: args.follow_symlinks,
-        ..scan_config(&args.scan, &args.rules, &args.output)?
-    };
+        ..scan_config(
+            &args.scan,
+            &args.rules,
+            &args.output,
+            &dir_root(&args.paths),
+            baseline_use,
+        )?
+    })
+}
+
+fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
+    let config = dir_config(&args, BaselineUse::Apply)?;
     start_workers(args.scan.threads)?;
     // Open the report file first: a typo in `-o` should not cost a whole scan.
     let sink = open_output(&args.output)?;
     let outcome = scan::scan_dirs(&config, &args.paths)?;
     write_report(&outcome, &args.output, sink)?;
-    Ok(if !outcome.findings.is_empty() {
-        args.output.exit_code
-    } else if outcome.summary.roots_unscanned > 0 {
+    Ok(exit_status(&outcome, args.output.exit_code))
+}
+
+/// 2 when part of what was asked could not be read (findings are still printed, but the
+/// audit is not a clean bill), else `exit_code` for findings, else 0.
+fn exit_status(outcome: &ScanOutcome, exit_code: u8) -> u8 {
+    let s = &outcome.summary;
+    if s.history.as_ref().is_some_and(|h| !h.complete) {
+        2
+    } else if !outcome.findings.is_empty() {
+        exit_code
+    } else if s.roots_unscanned > 0 {
         // A path the user named could not be scanned at all: nothing found is not clean.
         2
     } else {
         0
-    })
+    }
+}
+
+fn git_config(args: &GitArgs, baseline_use: BaselineUse) -> anyhow::Result<ScanConfig> {
+    scan_config(
+        &args.scan,
+        &args.rules,
+        &args.output,
+        &git_root(&args.repo),
+        baseline_use,
+    )
 }
 
 fn run_git(args: GitArgs) -> anyhow::Result<u8> {
-    let config = scan_config(&args.scan, &args.rules, &args.output)?;
+    let config = git_config(&args, BaselineUse::Apply)?;
+    let sink = open_output(&args.output)?;
+    let outcome = scan_history(&args, &config)?;
+    write_report(&outcome, &args.output, sink)?;
+    Ok(exit_status(&outcome, args.output.exit_code))
+}
+
+fn scan_history(args: &GitArgs, config: &ScanConfig) -> anyhow::Result<ScanOutcome> {
     let workers = start_workers(args.scan.threads)?;
     let mut revisions = args.revisions.clone();
     revisions.extend(args.branches.iter().cloned());
@@ -198,20 +359,134 @@ fn run_git(args: GitArgs) -> anyhow::Result<u8> {
         revisions,
         unreachable: args.unreachable,
         cache_per_thread,
+        filters: config.filters.clone(),
     };
-    let sink = open_output(&args.output)?;
-    let outcome = scan::scan_git(&config, &args.repo, &options)?;
-    write_report(&outcome, &args.output, sink)?;
-    let complete = outcome.summary.history.as_ref().is_none_or(|h| h.complete);
-    Ok(if !complete {
-        // Part of what was asked could not be read: findings are printed, but the audit
-        // is not a clean bill.
-        2
-    } else if !outcome.findings.is_empty() {
-        args.output.exit_code
+    scan::scan_git(config, &args.repo, &options)
+}
+
+/// `baseline create` and `baseline prune`.
+fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
+    let (creating, job) = match command {
+        BaselineCommand::Create { scan } => (true, scan),
+        BaselineCommand::Prune { scan } => (false, scan),
+    };
+    let (scan_args, output) = match &job {
+        BaselineScan::Dir(a) => (&a.scan, &a.output),
+        BaselineScan::Git(a) => (&a.scan, &a.output),
+    };
+    anyhow::ensure!(
+        output.format == FormatArg::Human,
+        "--format: a baseline command writes a baseline file, not a report"
+    );
+    // Creating reports everything; pruning applies the baseline to learn what is stale.
+    let baseline_use = if creating {
+        BaselineUse::Ignore
     } else {
-        0
-    })
+        BaselineUse::Apply
+    };
+    let (config, root) = match &job {
+        BaselineScan::Dir(a) => (dir_config(a, baseline_use)?, dir_root(&a.paths)),
+        BaselineScan::Git(a) => (git_config(a, baseline_use)?, git_root(&a.repo)),
+    };
+    let configured = || -> anyhow::Result<Option<PathBuf>> {
+        Ok(match scan_args.no_config {
+            true => None,
+            false => config::find(scan_args.config.as_deref(), &root)?.and_then(|c| c.baseline),
+        })
+    };
+    let file = match (creating, &output.output, &scan_args.baseline) {
+        (_, Some(out), _) => out.clone(),
+        (false, None, Some(base)) => base.clone(),
+        _ => configured()?.unwrap_or_else(|| baseline::DEFAULT_FILE.into()),
+    };
+    let outcome = match &job {
+        BaselineScan::Dir(a) => {
+            start_workers(a.scan.threads)?;
+            scan::scan_dirs(&config, &a.paths)?
+        }
+        BaselineScan::Git(a) => scan_history(a, &config)?,
+    };
+    let mut err = io::stderr().lock();
+    let status = match exit_status(&outcome, 0) {
+        2 => {
+            writeln!(
+                err,
+                "tollgate: warning: the scan was not complete; the baseline may miss findings"
+            )?;
+            2
+        }
+        _ => 0,
+    };
+    if creating {
+        let made = Baseline::of(&outcome.findings);
+        made.save(&file)?;
+        println!(
+            "baseline: {} findings, {} fingerprints, written to {}",
+            outcome.findings.len(),
+            made.findings.len(),
+            file.display()
+        );
+        return Ok(status);
+    }
+    let Some(current) = &config.baseline else {
+        anyhow::bail!(
+            "baseline prune needs a baseline: --baseline FILE, or `baseline` in the config"
+        );
+    };
+    for e in &outcome.stale {
+        println!("stale  {}  {}  {}", e.path, e.rule_id, e.fingerprint);
+    }
+    if status == 2 {
+        // What could not be read may still hold the stale entries' secrets.
+        writeln!(err, "tollgate: baseline left unchanged")?;
+        return Ok(2);
+    }
+    let pruned = current.pruned(&outcome.stale);
+    pruned.save(&file)?;
+    println!(
+        "baseline: {} stale entries removed, {} kept, written to {}",
+        outcome.stale.len(),
+        pruned.findings.len(),
+        file.display()
+    );
+    Ok(0)
+}
+
+/// `tollgate config check [FILE]`: read the file as a scan would, and say what it sets.
+fn check_config(file: Option<PathBuf>, rules: &RuleArgs) -> anyhow::Result<u8> {
+    let file = file.unwrap_or_else(|| config::FILE_NAME.into());
+    let found = match RepoConfig::load(&file)
+        .map_err(anyhow::Error::from)
+        .and_then(|c| check_config_rule_ids(&c, rules).map(|()| c))
+    {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("{e:#}");
+            return Ok(1);
+        }
+    };
+    println!(
+        "{}: valid ({} rule files, {} rules disabled, {} checks enabled, {} path patterns, {} secret patterns, {} rule settings{})",
+        file.display(),
+        found.rules.len(),
+        found.disable_rules.len(),
+        found.enable_rules.len(),
+        found.allow_paths.len(),
+        found.allow_secrets.len(),
+        found.rule_settings.len(),
+        found
+            .baseline
+            .as_ref()
+            .map(|b| format!(", baseline {}", b.display()))
+            .unwrap_or_default()
+    );
+    if let Some(b) = &found.baseline {
+        if let Err(e) = Baseline::load(b) {
+            eprintln!("{}: `baseline`: {e:#}", file.display());
+            return Ok(1);
+        }
+    }
+    Ok(0)
 }
 
 /// More worker threads than this only cost memory.

@@ -107,18 +107,28 @@ fn short_commit(id: &str) -> &str {
 
 /// One line a reader can take in at a glance.
 pub fn write_summary(s: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
-    let mut skipped = Vec::new();
-    for (n, what) in [
+    let listed = |items: &[(u64, &str)]| -> Vec<String> {
+        items
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect()
+    };
+    let suppressed = listed(&[
+        (s.suppressed_baseline, "by baseline"),
+        (s.suppressed_inline, "inline (tollgate:allow)"),
+        (s.suppressed_config, "by config"),
+    ]);
+    let skipped = listed(&[
         (s.skipped.binary, "binary"),
         (s.skipped.too_large, "too large"),
+        (s.skipped.lfs_pointer, "LFS"),
+        (s.skipped.allow_paths, "by allow-paths"),
+        (s.skipped.submodule, "submodule"),
         (s.skipped.symlink, "symlink"),
         (s.skipped.special, "special"),
         (s.skipped.unreadable, "unreadable"),
-    ] {
-        if n > 0 {
-            skipped.push(format!("{n} {what}"));
-        }
-    }
+    ]);
     let color = if s.findings > 0 {
         Color::Red
     } else {
@@ -127,21 +137,31 @@ pub fn write_summary(s: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
     out.set_color(ColorSpec::new().set_fg(Some(color)).set_bold(true))?;
     write!(out, "{} findings", s.findings)?;
     out.reset()?;
+    let scanned = match &s.history {
+        Some(h) => format!("{} blobs of {} commits", s.files_scanned, h.commits),
+        None => format!("{} files", s.files_scanned),
+    };
     write!(
         out,
-        " ({} high, {} medium, {} low) in {} files, {}, {:.2}s",
+        " ({} high, {} medium, {} low) in {scanned}, {}, {:.2}s",
         s.by_confidence.high,
         s.by_confidence.medium,
         s.by_confidence.low,
-        s.files_scanned,
         human_bytes(s.bytes_scanned),
         s.duration_ms as f64 / 1000.0
     )?;
-    if s.suppressed_inline > 0 {
-        write!(out, "; {} allowed inline", s.suppressed_inline)?;
+    if !suppressed.is_empty() {
+        write!(out, "; suppressed {}", suppressed.join(", "))?;
     }
     if !skipped.is_empty() {
         write!(out, "; skipped {}", skipped.join(", "))?;
+    }
+    if s.baseline_stale > 0 {
+        write!(
+            out,
+            "; {} baseline entries stale (`tollgate baseline prune`)",
+            s.baseline_stale
+        )?;
     }
     if s.warnings > 0 {
         write!(out, "; {} warnings", s.warnings)?;

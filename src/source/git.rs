@@ -46,6 +46,9 @@ pub struct HistoryOptions {
     pub unreachable: bool,
     /// Object and delta caches, per worker thread, in bytes.
     pub cache_per_thread: usize,
+    /// Paths not to scan (the config's `allow-paths`). A blob is attributed to its first
+    /// introduction at a path that is scanned, so the same content elsewhere is not lost.
+    pub filters: std::sync::Arc<crate::config::Filters>,
 }
 
 /// A commit of the walk. Boundary commits (parents of the range that are outside it) are
@@ -88,6 +91,8 @@ pub struct HistoryPlan {
     pub object_format: String,
     /// Submodule links introduced (not scanned: their content lives in another repository).
     pub submodules: u64,
+    /// Introductions at paths the config says not to scan.
+    pub allow_paths: u64,
     /// Missing or corrupt objects, unreadable packs: one message per problem.
     pub warnings: Vec<String>,
     /// Whether everything asked for could be read.
@@ -186,7 +191,8 @@ pub fn plan(
         on_commits,
     );
     let order = topological_order(&plan.commits);
-    introductions(ts, options.cache_per_thread, &order, &mut plan);
+    let skip = |path: &[u8]| options.filters.skips_path(&String::from_utf8_lossy(path));
+    introductions(ts, options.cache_per_thread, &order, &skip, &mut plan);
     if options.unreachable {
         add_unreachable(&repo, &mut plan);
     }
@@ -487,6 +493,7 @@ fn introductions(
     ts: &gix::ThreadSafeRepository,
     cache_per_thread: usize,
     order: &[u32],
+    skip: &dyn Fn(&[u8]) -> bool,
     plan: &mut HistoryPlan,
 ) {
     let handles: thread_local::ThreadLocal<RefCell<(gix::Repository, TreeCache)>> =
@@ -523,6 +530,10 @@ fn introductions(
             for change in changes.into_iter().rev() {
                 if change.submodule {
                     plan.submodules += 1;
+                    continue;
+                }
+                if skip(&change.path) {
+                    plan.allow_paths += 1;
                     continue;
                 }
                 let path = plan.intern(&mut path_index, &change.path);
@@ -891,7 +902,7 @@ pub fn plan_push(
     };
     walk(&repo, tips, hidden, known, &shallow, &mut plan, &|_| {});
     let order = topological_order(&plan.commits);
-    introductions(ts, cache_per_thread, &order, &mut plan);
+    introductions(ts, cache_per_thread, &order, &|_| false, &mut plan);
     plan.blobs.retain(|b| !known_blob(&b.id));
     sort_by_pack_location(&repo, &mut plan.blobs);
     plan
