@@ -165,6 +165,18 @@ fn config_errors_name_the_file_and_line_and_stop_the_scan() {
 
     repo.write(
         ".tollgate.yaml",
+        "rule-settings:\n  k8s.env-literal:\n    min-entropy: 3\n",
+    );
+    let out = tollgate()
+        .current_dir(&repo.path)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":2: `rule-settings.k8s.env-literal`"));
+
+    repo.write(
+        ".tollgate.yaml",
         "disable-rules: [github.pat-classic]\nenable-rules: [k8s.env-secret-ref]\nrule-settings:\n  generic.key-value:\n    min-entropy: 3.5\n",
     );
     let out = tollgate()
@@ -239,6 +251,15 @@ fn a_baseline_hides_triaged_findings_and_holds_no_secret() {
             .contains("suppressed 3 by baseline"),
         "{human}"
     );
+
+    // Prune finds the default file by itself; nothing is stale.
+    let out = tollgate()
+        .current_dir(&repo.path)
+        .args(["baseline", "prune", "dir", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 stale entries removed, 3 kept"));
 
     // A missing or broken baseline is an error, not an empty one.
     let out = tollgate()

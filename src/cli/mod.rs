@@ -168,8 +168,20 @@ fn check_config_rule_ids(found: &RepoConfig, rules: &RuleArgs) -> anyhow::Result
         only: Vec::new(),
     }
     .load()
-    .with_context(|| format!("{}: cannot load the rules", found.file.display()))?;
+    .with_context(|| format!("cannot check the rule ids in {}", found.file.display()))?;
     found.check_rule_ids(&|id| check_index(id).is_some() || known.iter().any(|r| r.id() == id))?;
+    if let Some((id, _)) = found
+        .rule_settings
+        .iter()
+        .find(|(id, s)| s.min_entropy.is_some() && check_index(&id.value).is_some())
+    {
+        anyhow::bail!(
+            "{}:{}: `rule-settings.{}`: `min-entropy` applies to regex rules, not to Kubernetes checks",
+            found.file.display(),
+            id.line,
+            id.value
+        );
+    }
     if let Some(id) = found
         .enable_rules
         .iter()
@@ -378,27 +390,25 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
         output.format == FormatArg::Human,
         "--format: a baseline command writes a baseline file, not a report"
     );
+    let (mut config, root) = match &job {
+        BaselineScan::Dir(a) => (dir_config(a, BaselineUse::Ignore)?, dir_root(&a.paths)),
+        BaselineScan::Git(a) => (git_config(a, BaselineUse::Ignore)?, git_root(&a.repo)),
+    };
+    // The baseline: `--baseline`, else the config's, else the default file.
+    let configured = match scan_args.no_config {
+        true => None,
+        false => config::find(scan_args.config.as_deref(), &root)?.and_then(|c| c.baseline),
+    };
+    let current = scan_args
+        .baseline
+        .clone()
+        .or(configured)
+        .unwrap_or_else(|| baseline::DEFAULT_FILE.into());
     // Creating reports everything; pruning applies the baseline to learn what is stale.
-    let baseline_use = if creating {
-        BaselineUse::Ignore
-    } else {
-        BaselineUse::Apply
-    };
-    let (config, root) = match &job {
-        BaselineScan::Dir(a) => (dir_config(a, baseline_use)?, dir_root(&a.paths)),
-        BaselineScan::Git(a) => (git_config(a, baseline_use)?, git_root(&a.repo)),
-    };
-    let configured = || -> anyhow::Result<Option<PathBuf>> {
-        Ok(match scan_args.no_config {
-            true => None,
-            false => config::find(scan_args.config.as_deref(), &root)?.and_then(|c| c.baseline),
-        })
-    };
-    let file = match (creating, &output.output, &scan_args.baseline) {
-        (_, Some(out), _) => out.clone(),
-        (false, None, Some(base)) => base.clone(),
-        _ => configured()?.unwrap_or_else(|| baseline::DEFAULT_FILE.into()),
-    };
+    if !creating {
+        config.baseline = Some(Arc::new(Baseline::load(&current)?));
+    }
+    let file = output.output.clone().unwrap_or_else(|| current.clone());
     let outcome = match &job {
         BaselineScan::Dir(a) => {
             start_workers(a.scan.threads)?;
@@ -428,11 +438,6 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
         );
         return Ok(status);
     }
-    let Some(current) = &config.baseline else {
-        anyhow::bail!(
-            "baseline prune needs a baseline: --baseline FILE, or `baseline` in the config"
-        );
-    };
     for e in &outcome.stale {
         println!("stale  {}  {}  {}", e.path, e.rule_id, e.fingerprint);
     }
@@ -441,7 +446,12 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
         writeln!(err, "tollgate: baseline left unchanged")?;
         return Ok(2);
     }
-    let pruned = current.pruned(&outcome.stale);
+    // Pruning loaded the baseline before the scan.
+    let pruned = config
+        .baseline
+        .as_ref()
+        .map(|b| b.pruned(&outcome.stale))
+        .unwrap_or_default();
     pruned.save(&file)?;
     println!(
         "baseline: {} stale entries removed, {} kept, written to {}",
