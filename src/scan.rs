@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -111,6 +111,9 @@ pub struct Summary {
     pub roots_unscanned: u64,
     pub rules: usize,
     pub duration_ms: u64,
+    /// Wall-clock time the scan started, for reports that carry timestamps (GitLab's).
+    #[serde(skip)]
+    pub started_at: Option<SystemTime>,
     /// History scans only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<HistorySummary>,
@@ -616,6 +619,7 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
         roots_unscanned: get(&c.roots_unscanned),
         rules,
         duration_ms: elapsed.as_millis() as u64,
+        started_at: SystemTime::now().checked_sub(elapsed),
         history: None,
     }
 }

@@ -210,6 +210,9 @@ pub enum FormatArg {
     Json,
     Jsonl,
     Sarif,
+    Gitlab,
+    Junit,
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

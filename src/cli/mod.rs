@@ -532,6 +532,9 @@ fn write_report(
         FormatArg::Json => Format::Json,
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Sarif => Format::Sarif,
+        FormatArg::Gitlab => Format::Gitlab,
+        FormatArg::Junit => Format::Junit,
+        FormatArg::Csv => Format::Csv,
     };
     let written = format
         .report()
