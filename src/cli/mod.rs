@@ -14,7 +14,7 @@ use termcolor::{ColorChoice, NoColor, StandardStream, WriteColor};
 
 use args::{
     Cli, ColorArg, Command, DirArgs, FormatArg, GitArgs, HookCommand, HookTargetArgs, OutputArgs,
-    RuleArgs, RulesCommand, ScanArgs,
+    RuleArgs, RulesCommand, ScanArgs, StagedArgs,
 };
 
 use crate::engine::check::check_rules;
@@ -32,6 +32,7 @@ pub fn run() -> anyhow::Result<u8> {
     match cli.command {
         Command::Dir(args) => run_dir(args),
         Command::Git(args) => run_git(args),
+        Command::Staged(args) => run_staged(args),
         Command::PreReceive(args) => {
             let config = ScanConfig {
                 rules: rule_selection(&args.rules),
@@ -198,6 +199,12 @@ fn run_git(args: GitArgs) -> anyhow::Result<u8> {
         revisions,
         unreachable: args.unreachable,
         cache_per_thread,
+        added_lines_only: match (args.added_lines_only, args.all_lines) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            // On for a range, off for an audit.
+            _ => None,
+        },
     };
     let sink = open_output(&args.output)?;
     let outcome = scan::scan_git(&config, &args.repo, &options)?;
@@ -206,6 +213,22 @@ fn run_git(args: GitArgs) -> anyhow::Result<u8> {
     Ok(if !complete {
         // Part of what was asked could not be read: findings are printed, but the audit
         // is not a clean bill.
+        2
+    } else if !outcome.findings.is_empty() {
+        args.output.exit_code
+    } else {
+        0
+    })
+}
+
+fn run_staged(args: StagedArgs) -> anyhow::Result<u8> {
+    let config = scan_config(&args.scan, &args.rules, &args.output)?;
+    start_workers(args.scan.threads)?;
+    let sink = open_output(&args.output)?;
+    let outcome = crate::staged::scan_staged(&config, &args.repo, !args.all_lines)?;
+    write_report(&outcome, &args.output, sink)?;
+    Ok(if outcome.summary.skipped.unreadable > 0 {
+        // A staged file that could not be read: nothing found is not a clean bill.
         2
     } else if !outcome.findings.is_empty() {
         args.output.exit_code
