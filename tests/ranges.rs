@@ -511,6 +511,18 @@ fn staged_outside_a_repository_or_in_a_bare_one_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"));
 
+    let broken = Repo::new(&[]);
+    broken.write("a.txt", "a\n");
+    broken.git(&["add", "a.txt"]);
+    std::fs::write(broken.path.join(".git/index"), "not an index").unwrap();
+    let out = tollgate()
+        .arg("staged")
+        .current_dir(&broken.path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the index"));
+
     let bare = tmp.path().join("bare.git");
     common::git_in(
         tmp.path(),

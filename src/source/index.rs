@@ -7,13 +7,11 @@
 //! merged heads as parents too: a file's earlier versions are then HEAD's and each merged
 //! head's, so that what the merge brings from the other side is not new.
 
-use std::collections::HashMap;
-use std::path::Path;
-
 use anyhow::Context as _;
 use gix::bstr::{BString, ByteSlice};
 use gix::index::entry::{Flags, Mode, Stage};
 use gix::ObjectId;
+use std::collections::HashMap;
 
 /// A staged blob to scan.
 #[derive(Debug, Clone)]
@@ -48,15 +46,14 @@ type TreeFiles = HashMap<BString, (Mode, ObjectId)>;
 
 /// Read the index and compare it with HEAD (and with the heads a merge brings in).
 pub fn staged_changes(repo: &gix::Repository) -> anyhow::Result<StagedChanges> {
-    let workdir = repo.workdir().map(Path::to_path_buf).with_context(|| {
-        format!(
-            "{}: a bare repository has no index to scan",
-            repo.git_dir().display()
-        )
+    anyhow::ensure!(
+        repo.workdir().is_some(),
+        "{}: a bare repository has no index to scan",
+        repo.git_dir().display()
+    );
+    let index = repo.index_or_empty().map_err(|e| {
+        anyhow::anyhow!("cannot read the index {}: {e}", repo.index_path().display())
     })?;
-    let index = repo
-        .index_or_empty()
-        .map_err(|e| anyhow::anyhow!("{}: cannot read the index: {e}", workdir.display()))?;
     let mut changes = StagedChanges::default();
     let head = repo
         .head()
