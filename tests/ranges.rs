@@ -536,3 +536,23 @@ fn staged_outside_a_repository_or_in_a_bare_one_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bare repository"));
 }
+
+#[test]
+fn concluding_a_merge_does_not_blame_the_commit_for_the_other_side() {
+    let repo = Repo::new(&[]);
+    repo.commit(&[("README.md", "# x\n")], "start");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.commit(
+        &[("side.env", &format!("STRIPE_KEY={STRIPE_KEY}\n"))],
+        "side: billing key",
+    );
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit(&[("other.txt", "main moves on\n")], "main");
+    repo.git(&["merge", "-q", "--no-commit", "--no-ff", "side"]);
+    // side.env is staged and new to HEAD, but the merged head already has it.
+    let (code, doc, _) = scan_staged(&repo.path, &[]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(suppressed(&doc), 1);
+    let (code, _, _) = scan_staged(&repo.path, &["--all-lines"]);
+    assert_eq!(code, 1);
+}
