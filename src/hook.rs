@@ -6,7 +6,6 @@
 //! serves every repository of a server. The scan runs under a time budget; a timeout or an
 //! internal error ends in the configured outcome, never in a hang.
 
-use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,12 +15,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::added_lines;
 use crate::engine::{Engine, ScratchPool};
 use crate::finding::{Confidence, Finding, GitContext};
 use crate::scan::{scan_blob, ScanConfig};
 use crate::snippet;
 use crate::source::git::{self, BlobRead, HistoryPlan};
-use crate::source::{has_binary_extension, utf16_to_utf8, Provenance};
+use crate::source::{has_binary_extension, Provenance};
 
 /// The push option that asks to skip the scan (honoured only with `tollgate.allowBypass`).
 pub const SKIP_PUSH_OPTION: &str = "tollgate.skip";
@@ -763,8 +763,9 @@ enum BlobOutcome {
 
 /// Scan the blobs a push introduces, in parallel. In a modified file only lines the
 /// push added count, so that a secret that was in the file before does not block the
-/// push; that holds only when the file's previous content was on the server before the
-/// push: content added and changed again within the push is judged in full.
+/// push (`crate::added_lines`; a merge's lines are compared with every parent's); that
+/// holds only when the file's previous content was on the server before the push:
+/// content added and changed again within the push is judged in full.
 fn scan_pushed_blobs(
     config: &ScanConfig,
     engine: &Engine,
@@ -827,25 +828,19 @@ fn scan_pushed_blobs(
             if report.findings.is_empty() && report.facts.is_empty() {
                 return None;
             }
-            let added = blob
-                .previous
+            let previous: Vec<gix::ObjectId> = plan
+                .previous_blobs(blob)
+                .into_iter()
                 .filter(|prev| !pushed.contains(prev))
-                .and_then(|prev| {
-                    match git::read_blob(repo, &prev, config.max_file_size, old_buffer) {
-                        BlobRead::Data(old) => {
-                            Some(added_lines(&utf16_to_utf8(old.to_vec()), &data))
-                        }
-                        _ => None,
-                    }
-                });
-            let is_added = |f: &Finding| {
-                added
-                    .as_ref()
-                    .is_none_or(|added| (f.line..=f.end_line).any(|l| added.contains(&l)))
-            };
-            report.findings.retain(is_added);
-            // A pod the push did not touch is not this push's finding either.
-            report.facts.pods.retain(|p| is_added(&p.report));
+                .collect();
+            added_lines::keep_added_against(
+                repo,
+                &previous,
+                &data,
+                config.max_file_size,
+                old_buffer,
+                &mut report,
+            );
             Some(BlobOutcome::Scanned(report))
         })
         .collect();
@@ -868,29 +863,6 @@ fn scan_pushed_blobs(
     }
     scan.findings = collector.finish(config);
     scan
-}
-
-/// The 1-based numbers of the lines of `new` that `old` does not have: each line of
-/// `old` pairs off with one equal line of `new`, wherever it moved to.
-fn added_lines(old: &[u8], new: &[u8]) -> std::collections::HashSet<usize> {
-    let mut available: HashMap<&[u8], usize> = HashMap::new();
-    for line in old.split(|&b| b == b'\n') {
-        *available.entry(trim_cr(line)).or_default() += 1;
-    }
-    let mut added = std::collections::HashSet::new();
-    for (i, line) in new.split(|&b| b == b'\n').enumerate() {
-        match available.get_mut(trim_cr(line)) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => {
-                added.insert(i + 1);
-            }
-        }
-    }
-    added
-}
-
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// Where `hook install` puts the hook.
@@ -1008,14 +980,6 @@ mod tests {
         assert_eq!(parse_updates(&sha256).unwrap().len(), 1);
         assert!(parse_updates("garbage\n").is_err());
         assert!(parse_updates(&format!("{z} {} refs/heads/x", "b".repeat(64))).is_err());
-    }
-
-    #[test]
-    fn added_lines_ignore_lines_that_moved() {
-        let old = b"a\nsecret\nc\n";
-        let new = b"secret\na\nnew\nc\n";
-        let added = added_lines(old, new);
-        assert_eq!(added.into_iter().collect::<Vec<_>>(), vec![3]);
     }
 
     #[test]

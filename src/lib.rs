@@ -4,6 +4,7 @@
 //! findings, and a `report` turns findings into bytes. `scan` wires one run together;
 //! `cli` is the only place that knows about command-line flags.
 
+pub mod added_lines;
 pub mod baseline;
 pub mod cli;
 pub mod config;
@@ -15,3 +16,4 @@ pub mod report;
 pub mod scan;
 pub mod snippet;
 pub mod source;
+pub mod staged;

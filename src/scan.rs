@@ -105,6 +105,9 @@ pub struct Summary {
     pub suppressed_config: u64,
     /// Baseline entries that no finding matched (`tollgate baseline prune` drops them).
     pub baseline_stale: u64,
+    /// Findings left out because they are on lines the change did not add (history scans
+    /// with `--added-lines-only`, `tollgate staged`).
+    pub suppressed_not_added: u64,
     pub skipped: Skipped,
     pub warnings: u64,
     /// Paths named on the command line that could not be scanned at all.
@@ -133,6 +136,8 @@ pub struct HistorySummary {
     pub shallow: bool,
     /// False when an object could not be read: the audit did not cover everything.
     pub complete: bool,
+    /// Only findings on lines the introducing commit added were kept.
+    pub added_lines_only: bool,
 }
 
 #[derive(Debug)]
@@ -145,26 +150,28 @@ pub struct ScanOutcome {
 
 /// Counters shared by the workers.
 #[derive(Default)]
-struct Counters {
-    files: AtomicU64,
-    bytes: AtomicU64,
-    suppressed_inline: AtomicU64,
-    suppressed_config: AtomicU64,
-    allow_paths: AtomicU64,
-    binary: AtomicU64,
-    too_large: AtomicU64,
-    symlink: AtomicU64,
-    special: AtomicU64,
-    unreadable: AtomicU64,
-    warnings: AtomicU64,
-    roots_unscanned: AtomicU64,
-    lfs_pointer: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) files: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) suppressed_inline: AtomicU64,
+    pub(crate) suppressed_config: AtomicU64,
+    pub(crate) allow_paths: AtomicU64,
+    pub(crate) binary: AtomicU64,
+    pub(crate) too_large: AtomicU64,
+    pub(crate) symlink: AtomicU64,
+    pub(crate) special: AtomicU64,
+    pub(crate) unreadable: AtomicU64,
+    pub(crate) warnings: AtomicU64,
+    pub(crate) roots_unscanned: AtomicU64,
+    pub(crate) lfs_pointer: AtomicU64,
     /// Objects a history scan could not read.
-    unreadable_objects: AtomicU64,
+    pub(crate) unreadable_objects: AtomicU64,
+    /// Findings on lines the change did not add, left out.
+    pub(crate) not_added: AtomicU64,
 }
 
 impl Counters {
-    fn add_suppressed(&self, report: &BlobReport) {
+    pub(crate) fn add_suppressed(&self, report: &BlobReport) {
         self.suppressed_inline
             .fetch_add(report.suppressed_inline, Ordering::Relaxed);
         self.suppressed_config
@@ -173,13 +180,13 @@ impl Counters {
 }
 
 /// Warnings and `-v` notes go to stderr, around the progress bar.
-struct Diagnostics {
+pub(crate) struct Diagnostics {
     progress: ProgressBar,
     verbose: bool,
 }
 
 impl Diagnostics {
-    fn new(enabled: bool, verbose: bool) -> Diagnostics {
+    pub(crate) fn new(enabled: bool, verbose: bool) -> Diagnostics {
         let target = if enabled {
             ProgressDrawTarget::stderr()
         } else {
@@ -193,13 +200,13 @@ impl Diagnostics {
         Diagnostics { progress, verbose }
     }
 
-    fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         let message = snippet::escaped(message);
         self.progress
             .suspend(|| eprintln!("tollgate: warning: {message}"));
     }
 
-    fn note(&self, message: &str) {
+    pub(crate) fn note(&self, message: &str) {
         let message = snippet::escaped(message);
         if self.verbose {
             self.progress.suspend(|| eprintln!("tollgate: {message}"));
@@ -340,7 +347,7 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
 }
 
 /// Regex rules and manifest checks that ran.
-fn rule_count(engine: &Engine, config: &ScanConfig) -> usize {
+pub(crate) fn rule_count(engine: &Engine, config: &ScanConfig) -> usize {
     engine.rules().len() + config.k8s.enabled_ids().count()
 }
 
@@ -391,11 +398,13 @@ pub fn scan_git(
         diag.warn("shallow clone: history stops at the shallow boundary; scanning what is there");
     }
     let commits = plan.walked_commits();
+    let added_lines_only = options.added_lines_only.unwrap_or(plan.ranged);
     let counters = Counters::default();
     let collector = Collector::default();
     let scratches = ScratchPool::default();
-    let handles: thread_local::ThreadLocal<RefCell<(gix::Repository, Vec<u8>)>> =
-        thread_local::ThreadLocal::new();
+    // A worker's handle, and its buffers for a blob and for the blob it replaced.
+    type Worker = RefCell<(gix::Repository, Vec<u8>, Vec<u8>)>;
+    let handles: thread_local::ThreadLocal<Worker> = thread_local::ThreadLocal::new();
     let inflated = AtomicU64::new(0);
     // A partial clone may lack thousands of blobs: the first few are warnings, the rest
     // notes, and one line at the end counts them.
@@ -423,9 +432,10 @@ pub fn scan_git(
             RefCell::new((
                 git::thread_handle(&repo, options.cache_per_thread),
                 Vec::new(),
+                Vec::new(),
             ))
         });
-        let (handle, buffer) = &mut *cell.borrow_mut();
+        let (handle, buffer, previous_buffer) = &mut *cell.borrow_mut();
         for record in chunk {
             let id = record.id;
             let path = plan.display_path(record);
@@ -484,8 +494,19 @@ pub fn scan_git(
                 path,
                 git: Some(plan.git_context(record)),
             };
-            let report = scratches
+            let mut report = scratches
                 .with(|scratch| scan_blob(&engine, &data, &provenance, config, scratch));
+            if added_lines_only {
+                let dropped = crate::added_lines::keep_added_against(
+                    handle,
+                    &plan.previous_blobs(record),
+                    &data,
+                    config.max_file_size,
+                    previous_buffer,
+                    &mut report,
+                );
+                counters.not_added.fetch_add(dropped, Ordering::Relaxed);
+            }
             let scanned = counters.files.fetch_add(1, Ordering::Relaxed) + 1;
             counters
                 .bytes
@@ -532,6 +553,7 @@ pub fn scan_git(
         object_format: plan.object_format.clone(),
         shallow: plan.shallow,
         complete: plan.complete && counters.unreadable_objects.load(Ordering::Relaxed) == 0,
+        added_lines_only,
     });
     Ok(outcome)
 }
@@ -567,7 +589,7 @@ pub fn sort_findings(findings: &mut [Finding]) {
 }
 
 /// The scan's findings less the baseline's, and the summary of it all.
-fn outcome(
+pub(crate) fn outcome(
     c: &Counters,
     mut findings: Vec<Finding>,
     config: &ScanConfig,
@@ -589,7 +611,12 @@ fn outcome(
     }
 }
 
-fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration) -> Summary {
+pub(crate) fn summarize(
+    c: &Counters,
+    findings: &[Finding],
+    rules: usize,
+    elapsed: Duration,
+) -> Summary {
     let count = |conf| findings.iter().filter(|f| f.confidence == conf).count() as u64;
     let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
     Summary {
@@ -605,6 +632,7 @@ fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration
         suppressed_baseline: 0,
         suppressed_config: get(&c.suppressed_config),
         baseline_stale: 0,
+        suppressed_not_added: get(&c.not_added),
         skipped: Skipped {
             binary: get(&c.binary),
             too_large: get(&c.too_large),

@@ -24,6 +24,9 @@ pub enum Command {
     Dir(DirArgs),
     /// Audit a repository's history: every blob reachable from every ref, scanned once.
     Git(GitArgs),
+    /// Scan what is staged for the next commit (a pre-commit hook): the lines the index
+    /// adds against HEAD.
+    Staged(StagedArgs),
     /// Server-side pre-receive hook: reject a push that adds a secret (reads Git's
     /// `<old> <new> <ref>` lines on stdin; policy from `git config tollgate.*`).
     PreReceive(PreReceiveArgs),
@@ -111,9 +114,32 @@ pub struct GitArgs {
     /// Also scan blobs in the object store that no commit reaches.
     #[arg(long)]
     pub unreachable: bool,
+    /// Report a finding only if it is on a line the commit that introduced the blob
+    /// added (default for ranges: `--range`, `A..B`, `A...B`, `^REV`, `REV^!`).
+    #[arg(long, conflicts_with = "all_lines")]
+    pub added_lines_only: bool,
+    /// Report findings on every line of the blobs scanned, also for a range.
+    #[arg(long)]
+    pub all_lines: bool,
     /// Memory for the tree and delta-base caches, shared by the worker threads.
     #[arg(long, default_value = "32M", value_parser = parse_size)]
     pub memory_budget: u64,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// The repository: its work tree or any directory in it (found upward).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Report findings on every line of the staged files, not only on lines they add.
+    #[arg(long)]
+    pub all_lines: bool,
     #[command(flatten)]
     pub scan: ScanArgs,
     #[command(flatten)]

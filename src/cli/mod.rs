@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use args::{
     BaselineCommand, BaselineScan, Cli, ColorArg, Command, ConfigCommand, DirArgs, FormatArg,
-    GitArgs, HookCommand, HookTargetArgs, OutputArgs, RuleArgs, RulesCommand, ScanArgs,
+    GitArgs, HookCommand, HookTargetArgs, OutputArgs, RuleArgs, RulesCommand, ScanArgs, StagedArgs,
 };
 
 use crate::baseline::{self, Baseline};
@@ -38,6 +38,7 @@ pub fn run() -> anyhow::Result<u8> {
     match cli.command {
         Command::Dir(args) => run_dir(args),
         Command::Git(args) => run_git(args),
+        Command::Staged(args) => run_staged(args),
         Command::PreReceive(args) => {
             let config = ScanConfig {
                 rules: rule_selection(&args.rules),
@@ -372,6 +373,12 @@ fn scan_history(args: &GitArgs, config: &ScanConfig) -> anyhow::Result<ScanOutco
         unreachable: args.unreachable,
         cache_per_thread,
         filters: config.filters.clone(),
+        added_lines_only: match (args.added_lines_only, args.all_lines) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            // On for a range, off for an audit.
+            _ => None,
+        },
     };
     scan::scan_git(config, &args.repo, &options)
 }
@@ -497,6 +504,28 @@ fn check_config(file: Option<PathBuf>, rules: &RuleArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+fn run_staged(args: StagedArgs) -> anyhow::Result<u8> {
+    let config = scan_config(
+        &args.scan,
+        &args.rules,
+        &args.output,
+        &git_root(&args.repo),
+        BaselineUse::Apply,
+    )?;
+    start_workers(args.scan.threads)?;
+    let sink = open_output(&args.output)?;
+    let outcome = crate::staged::scan_staged(&config, &args.repo, !args.all_lines)?;
+    write_report(&outcome, &args.output, sink)?;
+    Ok(if outcome.summary.skipped.unreadable > 0 {
+        // A staged file that could not be read: nothing found is not a clean bill.
+        2
+    } else if !outcome.findings.is_empty() {
+        args.output.exit_code
+    } else {
+        0
+    })
 }
 
 /// More worker threads than this only cost memory.

@@ -118,6 +118,7 @@ pub fn write_summary(s: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
         (s.suppressed_baseline, "by baseline"),
         (s.suppressed_inline, "inline (tollgate:allow)"),
         (s.suppressed_config, "by config"),
+        (s.suppressed_not_added, "on lines the change did not add"),
     ]);
     let skipped = listed(&[
         (s.skipped.binary, "binary"),

@@ -49,6 +49,9 @@ pub struct HistoryOptions {
     /// Paths not to scan (the config's `allow-paths`). A blob is attributed to its first
     /// introduction at a path that is scanned, so the same content elsewhere is not lost.
     pub filters: std::sync::Arc<crate::config::Filters>,
+    /// Keep only findings on lines the introducing commit added (`crate::added_lines`);
+    /// `None`: only when the revisions exclude history (a range), see `HistoryPlan::ranged`.
+    pub added_lines_only: Option<bool>,
 }
 
 /// A commit of the walk. Boundary commits (parents of the range that are outside it) are
@@ -76,7 +79,8 @@ pub struct BlobRecord {
     pub path: u32,
     /// How many (commit, path) introductions share this blob, the first included.
     pub introductions: u32,
-    /// At the first introduction, the blob the file held before (a modified file).
+    /// At the first introduction, the blob the file held before (a modified file), in
+    /// the first parent; a merge's other parents are in `HistoryPlan::merge_previous`.
     pub previous: Option<ObjectId>,
 }
 
@@ -97,6 +101,12 @@ pub struct HistoryPlan {
     pub warnings: Vec<String>,
     /// Whether everything asked for could be read.
     pub complete: bool,
+    /// The revisions excluded some history (`A..B`, `A...B`, `^X`, `X^!`): a change, not
+    /// an audit.
+    pub ranged: bool,
+    /// For a blob first introduced by a merge: the blobs at its path in the parents
+    /// other than the first (rare, so kept aside rather than in every `BlobRecord`).
+    pub merge_previous: HashMap<ObjectId, Vec<ObjectId>>,
 }
 
 impl HistoryPlan {
@@ -110,6 +120,16 @@ impl HistoryPlan {
             Some(_) => self.paths[record.path as usize].clone(),
             None => format!("unreachable/{}", record.id),
         }
+    }
+
+    /// The blobs the file held, at the blob's first introduction, in each parent that had
+    /// one; empty for a new file.
+    pub fn previous_blobs(&self, record: &BlobRecord) -> Vec<ObjectId> {
+        let mut previous: Vec<ObjectId> = record.previous.into_iter().collect();
+        if let Some(others) = self.merge_previous.get(&record.id) {
+            previous.extend(others.iter().copied());
+        }
+        previous
     }
 
     /// A finding's `git` object for a blob of this plan.
@@ -181,6 +201,7 @@ pub fn plan(
     };
     plan.shallow = !shallow.is_empty();
     let (tips, hidden) = select(&repo, options, &mut plan)?;
+    plan.ranged = !hidden.is_empty();
     walk(
         &repo,
         &tips,
@@ -485,6 +506,8 @@ pub(crate) struct Change {
     pub submodule: bool,
     /// The blob at the same path in the parent compared with, when there was one.
     pub previous: Option<ObjectId>,
+    /// In a merge, the blobs at the same path in the other parents that had one.
+    pub other_previous: Vec<ObjectId>,
 }
 
 /// Compare every commit with its parents in parallel batches and record, in order, the
@@ -537,6 +560,13 @@ fn introductions(
                     continue;
                 }
                 let path = plan.intern(&mut path_index, &change.path);
+                // An older introduction replaces the record, merge parents included.
+                if change.other_previous.is_empty() {
+                    plan.merge_previous.remove(&change.id);
+                } else {
+                    plan.merge_previous
+                        .insert(change.id, change.other_previous.clone());
+                }
                 match blob_index.get(&change.id) {
                     Some(&b) => {
                         let record = &mut blobs[b as usize];
@@ -589,12 +619,20 @@ pub(crate) fn commit_changes(
                 if changes.is_empty() {
                     break;
                 }
-                // In a merge, only what is new against every parent was introduced here.
-                let other: HashSet<(Vec<u8>, ObjectId)> = diff(Some(commits[p as usize].tree))
-                    .into_iter()
-                    .map(|ch| (ch.path, ch.id))
-                    .collect();
-                changes.retain(|ch| other.contains(&(ch.path.clone(), ch.id)));
+                // In a merge, only what is new against every parent was introduced here;
+                // what each parent held at the path is kept to tell which lines are new.
+                let other: HashMap<(Vec<u8>, ObjectId), Option<ObjectId>> =
+                    diff(Some(commits[p as usize].tree))
+                        .into_iter()
+                        .map(|ch| ((ch.path, ch.id), ch.previous))
+                        .collect();
+                changes.retain_mut(|ch| match other.get(&(ch.path.clone(), ch.id)) {
+                    Some(previous) => {
+                        ch.other_previous.extend(*previous);
+                        true
+                    }
+                    None => false,
+                });
             }
             changes
         }
@@ -745,6 +783,7 @@ fn diff_trees(
                 previous: previous
                     .filter(|(k, _)| matches!(k, EntryKind::Blob | EntryKind::BlobExecutable))
                     .map(|(_, i)| i),
+                other_previous: Vec::new(),
             }),
             EntryKind::Link => {}
         }

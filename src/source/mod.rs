@@ -3,6 +3,7 @@
 
 pub mod dir;
 pub mod git;
+pub mod index;
 
 use crate::finding::GitContext;
 
