@@ -56,7 +56,7 @@ impl Default for DecodeLimits {
     }
 }
 
-fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
+const fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
     GeneralPurpose::new(
         alphabet,
         GeneralPurposeConfig::new()
@@ -64,6 +64,10 @@ fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
             .with_decode_allow_trailing_bits(true),
     )
 }
+
+/// Built once: building a decoder costs more than most blobs spend decoding.
+static STANDARD: GeneralPurpose = lenient(&alphabet::STANDARD);
+static URL_SAFE: GeneralPurpose = lenient(&alphabet::URL_SAFE);
 
 /// Bytes of either base64 alphabet (padding is handled apart: `=` ends a run).
 const BASE64_BYTES: [bool; 256] = {
@@ -108,8 +112,6 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 
 /// Base64 runs (standard or URL-safe alphabet) that decode to text.
 pub fn decode_base64_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<DecodedSpan>) {
-    let standard = lenient(&alphabet::STANDARD);
-    let url_safe = lenient(&alphabet::URL_SAFE);
     let mut i = 0;
     while i + MIN_BASE64_RUN <= data.len() && out.len() < limits.max_spans {
         // A run long enough to decode covers the byte MIN_BASE64_RUN - 1 ahead; if that
@@ -119,20 +121,28 @@ pub fn decode_base64_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<Deco
             i = probe + 1;
             continue;
         }
-        let mut start = probe;
-        while start > i && is_base64_byte(data[start - 1]) {
-            start -= 1;
-        }
+        let floor = i;
         i = probe + 1;
         while i < data.len() && is_base64_byte(data[i]) {
             i += 1;
         }
-        let body = &data[start..i];
-        while i < data.len() && data[i] == b'=' && i - start < body.len() + 2 {
+        let end = i;
+        while i < data.len() && data[i] == b'=' && i < end + 2 {
             i += 1;
         }
         // Shorter bodies decode to too little for `looks_like_text`; checking their
-        // letters and decoding them only cost time.
+        // letters and decoding them only cost time. A body that long covers the byte
+        // `MIN_DECODABLE_RUN` before its end, so when that byte is not base64 the walk
+        // back (the costliest part on source code, full of short identifiers) is spared.
+        // `end` is past the probe, so that byte is at or after `floor`.
+        if !is_base64_byte(data[end - MIN_DECODABLE_RUN]) {
+            continue;
+        }
+        let mut start = probe;
+        while start > floor && is_base64_byte(data[start - 1]) {
+            start -= 1;
+        }
+        let body = &data[start..end];
         if body.len() < MIN_DECODABLE_RUN || body.len() > limits.max_span || !may_encode_text(body)
         {
             continue;
@@ -141,8 +151,8 @@ pub fn decode_base64_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<Deco
         let url_chars = body.iter().any(|b| matches!(b, b'-' | b'_'));
         let engine = match (std_chars, url_chars) {
             (true, true) => continue,
-            (false, true) => &url_safe,
-            _ => &standard,
+            (false, true) => &URL_SAFE,
+            _ => &STANDARD,
         };
         // A length of 4n+1 cannot be base64; the last character is not part of it.
         let body = if body.len() % 4 == 1 {
@@ -284,6 +294,106 @@ mod tests {
         let text =
             base64::engine::general_purpose::STANDARD.encode("any ASCII text at all, {json: 1}");
         assert!(may_encode_text(text.as_bytes()));
+    }
+
+    /// The decoder before the walk back was skipped for short runs: every probe that
+    /// lands on base64 walks back to the start of its run.
+    fn base64_spans_walking_back_always(data: &[u8]) -> Vec<(usize, usize, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i + MIN_BASE64_RUN <= data.len() {
+            let probe = i + MIN_BASE64_RUN - 1;
+            if !is_base64_byte(data[probe]) {
+                i = probe + 1;
+                continue;
+            }
+            let mut start = probe;
+            while start > i && is_base64_byte(data[start - 1]) {
+                start -= 1;
+            }
+            i = probe + 1;
+            while i < data.len() && is_base64_byte(data[i]) {
+                i += 1;
+            }
+            let body = &data[start..i];
+            while i < data.len() && data[i] == b'=' && i - start < body.len() + 2 {
+                i += 1;
+            }
+            if body.len() < MIN_DECODABLE_RUN || !may_encode_text(body) {
+                continue;
+            }
+            let std_chars = body.iter().any(|b| matches!(b, b'+' | b'/'));
+            let url_chars = body.iter().any(|b| matches!(b, b'-' | b'_'));
+            let engine = match (std_chars, url_chars) {
+                (true, true) => continue,
+                (false, true) => &URL_SAFE,
+                _ => &STANDARD,
+            };
+            let body = &body[..body.len() - usize::from(body.len() % 4 == 1)];
+            if let Ok(bytes) = engine.decode(body) {
+                if looks_like_text(&bytes) {
+                    out.push((start, i, bytes));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn skipping_the_walk_back_finds_the_same_spans() {
+        let pieces: Vec<String> = [
+            "password=Tr0ub4dor&3x!",
+            "token: abcdefghijkl",
+            "user:pass",
+            "{\"k\": \"some value\"}",
+            "twelve bytes",
+            "a much longer piece of text to encode here",
+        ]
+        .iter()
+        .flat_map(|t| {
+            let std = base64::engine::general_purpose::STANDARD;
+            let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            [std.encode(t), url.encode(t), std.encode(t)[1..].to_string()]
+        })
+        .chain(
+            [
+                "ident",
+                "someIdentifier",
+                "x",
+                "lookup_value_table",
+                "==",
+                "=",
+                "+/-_",
+            ]
+            .map(String::from),
+        )
+        .collect();
+        let separators = [" ", "\n", ".", "(", "=", "", "\"", ": ", "_"];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        let mut found = 0;
+        for _ in 0..300 {
+            let mut data = String::new();
+            for _ in 0..next() % 60 {
+                data.push_str(&pieces[next() % pieces.len()]);
+                data.push_str(separators[next() % separators.len()]);
+            }
+            let mut got = Vec::new();
+            decode_base64_spans(data.as_bytes(), DecodeLimits::default(), &mut got);
+            let got: Vec<_> = got.into_iter().map(|s| (s.start, s.end, s.bytes)).collect();
+            assert_eq!(
+                got,
+                base64_spans_walking_back_always(data.as_bytes()),
+                "{data}"
+            );
+            found += got.len();
+        }
+        assert!(found > 300, "{found} spans: the text should hold many");
     }
 
     #[test]

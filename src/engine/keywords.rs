@@ -51,6 +51,7 @@ struct Filter {
     /// four (three) bytes, compared in full only when that prefix is right.
     by_quad: HashMap<u32, Vec<usize>, BuildHasherDefault<WordHasher>>,
     by_triple: HashMap<u32, Vec<usize>, BuildHasherDefault<WordHasher>>,
+    /// The keywords in lower case, for `matches_at`.
     keywords: Vec<Vec<u8>>,
 }
 
@@ -97,6 +98,25 @@ impl Filter {
     fn may_start(&self, x: u32) -> bool {
         (bit(&self.quads, hash4(x)) | bit(&self.triples, hash3(x))) != 0
     }
+
+    /// The keywords whose folded prefix is that of `x`: four-byte prefixes, then
+    /// three-byte ones. Most positions the bitmaps let through are in only one of them,
+    /// so the other map is not searched.
+    fn candidates(&self, x: u32) -> (&[usize], &[usize]) {
+        let quad = if bit(&self.quads, hash4(x)) == 0 {
+            &[][..]
+        } else {
+            self.by_quad.get(&x).map_or(&[][..], Vec::as_slice)
+        };
+        let triple = if bit(&self.triples, hash3(x)) == 0 {
+            &[][..]
+        } else {
+            self.by_triple
+                .get(&(x & 0x00FF_FFFF))
+                .map_or(&[][..], Vec::as_slice)
+        };
+        (quad, triple)
+    }
 }
 
 /// Up to four bytes, zero-padded past the end, folded. Padding can never complete a
@@ -106,6 +126,23 @@ fn load_folded(bytes: &[u8]) -> u32 {
     let n = bytes.len().min(4);
     word[..n].copy_from_slice(&bytes[..n]);
     u32::from_le_bytes(word) | FOLD
+}
+
+/// Whether `keyword` (lower case) occurs at `at`, ignoring ASCII case. The last byte is
+/// compared first: keywords sharing a prefix (`token`, `token:`, `token token=`) mostly
+/// differ at their end. Then a plain byte loop, since the keywords are short and the
+/// standard library's chunked comparison costs more to set up than it saves here.
+fn matches_at(data: &[u8], at: usize, keyword: &[u8]) -> bool {
+    let Some(text) = data.get(at..at + keyword.len()) else {
+        return false;
+    };
+    match (text.last(), keyword.last()) {
+        (Some(t), Some(k)) if t.to_ascii_lowercase() == *k => text
+            .iter()
+            .zip(keyword)
+            .all(|(&t, &k)| t.to_ascii_lowercase() == k),
+        _ => false,
+    }
 }
 
 impl KeywordMatcher {
@@ -121,7 +158,10 @@ impl KeywordMatcher {
                 triples: Box::new([0; TABLE_WORDS]),
                 by_quad: HashMap::default(),
                 by_triple: HashMap::default(),
-                keywords: keywords.iter().map(|k| k.as_bytes().to_vec()).collect(),
+                keywords: keywords
+                    .iter()
+                    .map(|k| k.to_ascii_lowercase().into_bytes())
+                    .collect(),
             };
             for (i, k) in keywords.iter().enumerate() {
                 let x = load_folded(k.as_bytes());
@@ -156,21 +196,14 @@ impl KeywordMatcher {
         };
         let mut verify = |at: usize| {
             let x = load_folded(&data[at..]);
-            let candidates = [
-                filter.by_quad.get(&x),
-                filter.by_triple.get(&(x & 0x00FF_FFFF)),
-            ];
-            for &k in candidates.into_iter().flatten().flatten() {
+            let (quad, triple) = filter.candidates(x);
+            for &k in quad.iter().chain(triple) {
                 let keyword = &filter.keywords[k];
-                let end = at + keyword.len();
-                if data
-                    .get(at..end)
-                    .is_some_and(|text| text.eq_ignore_ascii_case(keyword))
-                {
+                if matches_at(data, at, keyword) {
                     on_hit(KeywordHit {
                         keyword: k,
                         start: at,
-                        end,
+                        end: at + keyword.len(),
                     });
                 }
             }

@@ -435,8 +435,13 @@ fn token_inside_word(data: &[u8], end: usize) -> bool {
     let rest = &data[end..];
     rest.first().is_some_and(u8::is_ascii_alphabetic)
         && !TOKEN_SUFFIX_WORDS.iter().any(|w| {
+            // Byte by byte: most words differ at the first letter, and the standard
+            // library's chunked slice comparison costs more than that.
             rest.len() >= w.len()
-                && rest[..w.len()].eq_ignore_ascii_case(w)
+                && rest
+                    .iter()
+                    .zip(*w)
+                    .all(|(r, c)| r.to_ascii_lowercase() == *c)
                 && !rest.get(w.len()).is_some_and(u8::is_ascii_alphabetic)
         })
 }
