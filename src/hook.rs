@@ -762,10 +762,10 @@ enum BlobOutcome {
 }
 
 /// Scan the blobs a push introduces, in parallel. In a modified file only lines the
-/// push added count, so that a secret that was in the file before does not block the
-/// push (`crate::added_lines`; a merge's lines are compared with every parent's); that
-/// holds only when the file's previous content was on the server before the push:
-/// content added and changed again within the push is judged in full.
+/// commit added count (`crate::added_lines`; a merge's lines are compared with every
+/// parent's), so that a secret that was in the file before does not block the push. An
+/// earlier version that the push itself brought is scanned in its turn, so every line new
+/// to the server is judged once, at the commit that added it.
 fn scan_pushed_blobs(
     config: &ScanConfig,
     engine: &Engine,
@@ -773,8 +773,6 @@ fn scan_pushed_blobs(
     plan: &HistoryPlan,
 ) -> PushScan {
     use rayon::prelude::*;
-    let pushed: std::collections::HashSet<gix::ObjectId> =
-        plan.blobs.iter().map(|b| b.id).collect();
     let scratches = ScratchPool::default();
     let handles: thread_local::ThreadLocal<PushWorker> = thread_local::ThreadLocal::new();
     let outcomes: Vec<BlobOutcome> = plan
@@ -828,11 +826,7 @@ fn scan_pushed_blobs(
             if report.findings.is_empty() && report.facts.is_empty() {
                 return None;
             }
-            let previous: Vec<gix::ObjectId> = plan
-                .previous_blobs(blob)
-                .into_iter()
-                .filter(|prev| !pushed.contains(prev))
-                .collect();
+            let previous = plan.previous_blobs(blob);
             added_lines::keep_added_against(
                 repo,
                 &previous,

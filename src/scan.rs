@@ -398,7 +398,7 @@ pub fn scan_git(
         diag.warn("shallow clone: history stops at the shallow boundary; scanning what is there");
     }
     let commits = plan.walked_commits();
-    let added_lines_only = options.added_lines_only.unwrap_or(plan.ranged);
+    let added_lines_only = options.added_lines_only;
     let counters = Counters::default();
     let collector = Collector::default();
     let scratches = ScratchPool::default();

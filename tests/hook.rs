@@ -163,6 +163,51 @@ fn a_secret_already_in_a_modified_file_does_not_block() {
 }
 
 #[test]
+fn a_file_edited_by_several_pushed_commits_answers_only_for_its_new_lines() {
+    let s = Server::new(&[]);
+    s.client.commit(
+        &[("app.env", &format!("A=1\n{}", token_line()))],
+        "old secret",
+    );
+    s.push_unchecked(&["main"]);
+    // Two commits in one push edit the file around the secret the server already had.
+    s.client.commit(
+        &[("app.env", &format!("A=2\n{}", token_line()))],
+        "first edit",
+    );
+    let head = s.client.commit(
+        &[("app.env", &format!("A=2\n{}B=3\n", token_line()))],
+        "second edit",
+    );
+    let (ok, out) = s.push(&["main"]);
+    assert!(ok, "{out}");
+    assert_eq!(s.server_ref("main"), Some(head));
+    // A secret added by the first commit of a push and kept by the second is rejected
+    // once, at the commit that added it.
+    let added = s.client.commit(
+        &[(
+            "app.env",
+            &format!("A=2\n{}B=3\nSTRIPE={STRIPE_KEY}\n", token_line()),
+        )],
+        "new secret",
+    );
+    s.client.commit(
+        &[(
+            "app.env",
+            &format!("A=3\n{}B=3\nSTRIPE={STRIPE_KEY}\n", token_line()),
+        )],
+        "edit again",
+    );
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("push rejected: 1 secret"), "{out}");
+    assert!(
+        out.contains(&format!("commit {}  app.env:4", &added[..12])),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_new_branch_from_existing_history_scans_only_its_new_commits() {
     let s = Server::new(&[]);
     s.client.commit(&[("app.env", &token_line())], "old secret");
@@ -446,12 +491,13 @@ fn content_the_push_could_not_scan_does_not_pass_silently() {
     assert!(!ok, "onError=reject: {out}");
     assert!(out.contains("over tollgate.maxFileSize"), "{out}");
     // Trimming the big file in a later commit of the same push does not hide the secret:
-    // the earlier content was never on the server.
+    // the earlier content was never on the server, and is judged where it was added.
     s.config("tollgate.maxFileSize", "10M");
     s.client.commit(&[("big.log", &token_line())], "trim");
     let (ok, out) = s.push(&["main"]);
     assert!(!ok, "{out}");
-    assert!(out.contains("big.log:1"), "{out}");
+    assert!(out.contains("push rejected: 1 secret"), "{out}");
+    assert!(out.contains("big.log:201"), "{out}");
 }
 
 #[test]

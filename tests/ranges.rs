@@ -150,14 +150,22 @@ fn a_range_reports_new_lines_only_and_all_lines_brings_the_old_secret_back() {
     assert_eq!(suppressed(&doc), 0);
     assert_eq!(doc["summary"]["history"]["added_lines_only"], false);
 
-    // A full audit reports every version unless asked to keep added lines only; then
-    // each secret is reported once, where it first appeared.
-    let (_, doc, _) = scan_git(&repo.path, &[]);
-    assert_eq!(of_rule(&doc, "stripe.").len(), 3);
+    // A full audit reports each secret once, where it first appeared (`--added-lines-only`
+    // says so explicitly); `--all-lines` reports it in every version of its file.
     let main = repo.git(&["rev-parse", "main"]);
-    let (_, doc, _) = scan_git(&repo.path, &["--added-lines-only"]);
-    assert_eq!(of_rule(&doc, "stripe."), vec![("app.env".into(), main)]);
-    assert_eq!(of_rule(&doc, "github."), vec![("app.env".into(), added)]);
+    for flags in [&[][..], &["--added-lines-only"]] {
+        let (_, doc, _) = scan_git(&repo.path, flags);
+        assert_eq!(
+            of_rule(&doc, "stripe."),
+            vec![("app.env".into(), main.clone())]
+        );
+        assert_eq!(
+            of_rule(&doc, "github."),
+            vec![("app.env".into(), added.clone())]
+        );
+    }
+    let (_, doc, _) = scan_git(&repo.path, &["--all-lines"]);
+    assert_eq!(of_rule(&doc, "stripe.").len(), 3);
 }
 
 #[test]

@@ -115,10 +115,11 @@ pub struct GitArgs {
     #[arg(long)]
     pub unreachable: bool,
     /// Report a finding only if it is on a line the commit that introduced the blob
-    /// added (default for ranges: `--range`, `A..B`, `A...B`, `^REV`, `REV^!`).
+    /// added, so each secret is reported once, where it was added (the default).
     #[arg(long, conflicts_with = "all_lines")]
     pub added_lines_only: bool,
-    /// Report findings on every line of the blobs scanned, also for a range.
+    /// Report findings on every line of every blob scanned: a secret is then reported in
+    /// every version of its file.
     #[arg(long)]
     pub all_lines: bool,
     /// Memory for the tree and delta-base caches, shared by the worker threads.

@@ -373,12 +373,7 @@ fn scan_history(args: &GitArgs, config: &ScanConfig) -> anyhow::Result<ScanOutco
         unreachable: args.unreachable,
         cache_per_thread,
         filters: config.filters.clone(),
-        added_lines_only: match (args.added_lines_only, args.all_lines) {
-            (true, _) => Some(true),
-            (_, true) => Some(false),
-            // On for a range, off for an audit.
-            _ => None,
-        },
+        added_lines_only: !args.all_lines,
     };
     scan::scan_git(config, &args.repo, &options)
 }

@@ -49,9 +49,8 @@ pub struct HistoryOptions {
     /// Paths not to scan (the config's `allow-paths`). A blob is attributed to its first
     /// introduction at a path that is scanned, so the same content elsewhere is not lost.
     pub filters: std::sync::Arc<crate::config::Filters>,
-    /// Keep only findings on lines the introducing commit added (`crate::added_lines`);
-    /// `None`: only when the revisions exclude history (a range), see `HistoryPlan::ranged`.
-    pub added_lines_only: Option<bool>,
+    /// Keep only findings on lines the introducing commit added (`crate::added_lines`).
+    pub added_lines_only: bool,
 }
 
 /// A commit of the walk. Boundary commits (parents of the range that are outside it) are
@@ -101,9 +100,6 @@ pub struct HistoryPlan {
     pub warnings: Vec<String>,
     /// Whether everything asked for could be read.
     pub complete: bool,
-    /// The revisions excluded some history (`A..B`, `A...B`, `^X`, `X^!`): a change, not
-    /// an audit.
-    pub ranged: bool,
     /// For a blob first introduced by a merge: the blobs at its path in the parents
     /// other than the first (rare, so kept aside rather than in every `BlobRecord`).
     pub merge_previous: HashMap<ObjectId, Vec<ObjectId>>,
@@ -201,7 +197,6 @@ pub fn plan(
     };
     plan.shallow = !shallow.is_empty();
     let (tips, hidden) = select(&repo, options, &mut plan)?;
-    plan.ranged = !hidden.is_empty();
     walk(
         &repo,
         &tips,
