@@ -19,7 +19,6 @@ use gix::ObjectId;
 use crate::finding::Finding;
 use crate::scan::BlobReport;
 use crate::source::git::{self, BlobRead};
-use crate::source::utf16_to_utf8;
 
 /// The 1-based numbers of the lines of `new` that `old` does not have: each line of
 /// `old` pairs off with one equal line of `new`, wherever it moved to. A trailing `\r` is
@@ -45,45 +44,118 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// The lines of `new` (the text as scanned) that none of the `previous` blobs has.
-/// `None` means every line counts: there is no earlier version (a new file), or none
-/// could be read. An earlier version that cannot be read (missing, over `max_size`)
-/// counts as empty, so that what cannot be compared is reported rather than hidden.
-pub fn added_against(
+/// What the earlier versions of a blob held: the lines a new version adds against them,
+/// and the Kubernetes posture findings and pods they already produced.
+struct Earlier {
+    /// The lines of the new text that no earlier version has.
+    added: HashSet<usize>,
+    /// Posture findings (no secret) the earlier versions produced, by fingerprint and
+    /// detail: a grant or a mount is new when its object says something new, whichever
+    /// line changed.
+    posture: HashSet<(String, Option<String>)>,
+    /// Pods the earlier versions had, with their service-account settings.
+    pods: HashSet<PodKey>,
+}
+
+type PodKey = (String, Option<String>, String, Option<bool>);
+
+fn pod_key(p: &crate::k8s::cluster::PodFact<Finding>) -> PodKey {
+    (
+        p.report.fingerprint.clone(),
+        p.namespace.clone(),
+        p.account.clone(),
+        p.automount,
+    )
+}
+
+fn posture_key(f: &Finding) -> (String, Option<String>) {
+    (
+        f.fingerprint.clone(),
+        f.k8s.as_ref().and_then(|k| k.detail.clone()),
+    )
+}
+
+/// Read the earlier versions that are text. `None` when there is none (a new file) or
+/// none could be read as text: an earlier version that is missing, over `max_size`,
+/// binary or an LFS pointer counts as absent, so that what cannot be compared is
+/// reported rather than hidden. `rescan` runs the scan on an earlier version, only when
+/// the new one has posture findings or pods to compare.
+fn earlier(
     repo: &gix::Repository,
     previous: &[ObjectId],
     new: &[u8],
     max_size: u64,
     buffer: &mut Vec<u8>,
-) -> Option<HashSet<usize>> {
-    let mut added: Option<HashSet<usize>> = None;
+    report: &BlobReport,
+    rescan: &dyn Fn(&[u8]) -> BlobReport,
+) -> Option<Earlier> {
+    let structural =
+        !report.facts.pods.is_empty() || report.findings.iter().any(|f| f.secret.is_empty());
+    let mut found: Option<Earlier> = None;
     for id in previous {
         let BlobRead::Data(old) = git::read_blob(repo, id, max_size, buffer) else {
             continue;
         };
         // The new text was transcoded from UTF-16 if it was UTF-16; so is the old.
-        let against = added_lines(&utf16_to_utf8(old.to_vec()), new);
-        added = Some(match added {
-            None => against,
-            Some(so_far) => so_far.intersection(&against).copied().collect(),
+        let Ok(old) = git::blob_text(old) else {
+            continue;
+        };
+        let against = added_lines(&old, new);
+        let (posture, pods) = if structural {
+            let before = rescan(&old);
+            (
+                before
+                    .findings
+                    .iter()
+                    .filter(|f| f.secret.is_empty())
+                    .map(posture_key)
+                    .collect(),
+                before.facts.pods.iter().map(pod_key).collect(),
+            )
+        } else {
+            (HashSet::new(), HashSet::new())
+        };
+        found = Some(match found {
+            None => Earlier {
+                added: against,
+                posture,
+                pods,
+            },
+            // A merge: a line is added only if no parent had it; a posture finding or a
+            // pod is new only if no parent had it.
+            Some(so_far) => Earlier {
+                added: so_far.added.intersection(&against).copied().collect(),
+                posture: so_far.posture.union(&posture).cloned().collect(),
+                pods: so_far.pods.union(&pods).cloned().collect(),
+            },
         });
     }
-    added
+    found
 }
 
-/// Keep the findings, and the pods whose risk is reported later, that touch an added
-/// line; returns how many findings were left out.
-pub fn keep_added(report: &mut BlobReport, added: &HashSet<usize>) -> u64 {
-    let on_added = |f: &Finding| (f.line..=f.end_line).any(|l| added.contains(&l));
+/// Keep what the change brought: findings with a secret on an added line, posture
+/// findings and pods the earlier versions did not have. Returns how many findings were
+/// left out.
+fn keep_new(report: &mut BlobReport, earlier: &Earlier) -> u64 {
+    let on_added = |f: &Finding| (f.line..=f.end_line).any(|l| earlier.added.contains(&l));
     let before = report.findings.len();
-    report.findings.retain(on_added);
+    report.findings.retain(|f| {
+        if f.secret.is_empty() {
+            !earlier.posture.contains(&posture_key(f))
+        } else {
+            on_added(f)
+        }
+    });
     // A pod the change did not touch is not the change's finding either.
-    report.facts.pods.retain(|p| on_added(&p.report));
+    report
+        .facts
+        .pods
+        .retain(|p| !earlier.pods.contains(&pod_key(p)));
     (before - report.findings.len()) as u64
 }
 
-/// `keep_added` against the earlier versions of a blob, read only if the blob produced
-/// something to filter. Returns how many findings were left out.
+/// Keep only what the change brought against the earlier versions of a blob (read only
+/// if the blob produced something to filter). Returns how many findings were left out.
 pub fn keep_added_against(
     repo: &gix::Repository,
     previous: &[ObjectId],
@@ -91,12 +163,13 @@ pub fn keep_added_against(
     max_size: u64,
     buffer: &mut Vec<u8>,
     report: &mut BlobReport,
+    rescan: &dyn Fn(&[u8]) -> BlobReport,
 ) -> u64 {
     if previous.is_empty() || (report.findings.is_empty() && report.facts.pods.is_empty()) {
         return 0;
     }
-    match added_against(repo, previous, new, max_size, buffer) {
-        Some(added) => keep_added(report, &added),
+    match earlier(repo, previous, new, max_size, buffer, report, rescan) {
+        Some(earlier) => keep_new(report, &earlier),
         None => 0,
     }
 }

@@ -101,7 +101,12 @@ impl Baseline {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        let mut builder = tempfile::Builder::new();
+        // A temporary file is private (0600); a baseline is a file to commit and share.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let mut tmp = builder
+            .tempfile_in(&dir)
             .with_context(|| format!("cannot write in {}", dir.display()))?;
         serde_json::to_writer_pretty(&mut tmp, self)?;
         std::io::Write::write_all(&mut tmp, b"\n")?;

@@ -146,11 +146,20 @@ impl Reader<'_> {
         self.strings(node, key)?
             .into_iter()
             .map(|s| {
-                Regex::new(&s.value).map_err(|e| ConfigError {
+                let fail = |message: String| ConfigError {
                     file: self.file.to_path_buf(),
                     line: s.line,
-                    message: format!("`{key}`: invalid regex `{}`: {e}", s.value),
-                })
+                    message: format!("`{key}`: {message}"),
+                };
+                let regex = Regex::new(&s.value)
+                    .map_err(|e| fail(format!("invalid regex `{}`: {e}", s.value)))?;
+                if regex.is_match(b"") {
+                    return Err(fail(format!(
+                        "`{}` matches an empty string, so it would allow every secret",
+                        s.value
+                    )));
+                }
+                Ok(regex)
             })
             .collect()
     }
@@ -398,6 +407,12 @@ fn glob_patterns(pattern: &str) -> Result<Vec<globset::Glob>, String> {
         return Err("an empty pattern".into());
     }
     let body = trimmed.trim_end_matches('/');
+    // `./docs` means `/docs`: relative to the scan root.
+    let body = match body.strip_prefix("./") {
+        Some(rest) => format!("/{rest}"),
+        None => body.to_string(),
+    };
+    let body = body.as_str();
     let anchored = body.strip_prefix('/');
     let base = match anchored {
         Some(rest) => rest.to_string(),
@@ -523,6 +538,7 @@ mod tests {
         assert!(error("rule-settings:\n  a:\n    min-entropy: 9\n").contains(":3: "));
         assert!(error("rule-settings:\n  a:\n    allow-regex: [x]\n").contains(":3: unknown key"));
         assert!(error("version: 2\n").contains("`version` must be 1"));
+        assert!(error("allow-secrets: ['x', '(?i)']\n").contains("matches an empty string"));
         assert!(error("a: [\n").contains("not valid YAML"));
         assert!(error("- a\n- b\n").contains("must be a mapping"));
         assert!(error("disable-rules: {a: b}\n").contains("list of strings"));
@@ -542,7 +558,7 @@ mod tests {
 
     #[test]
     fn globs_follow_gitignore_habits() {
-        let f = parse("allow-paths: ['/docs', 'vendor/', '**/*.min.js', 'a/*.txt']\n")
+        let f = parse("allow-paths: ['./docs', 'vendor/', '**/*.min.js', 'a/*.txt']\n")
             .unwrap()
             .filters();
         assert!(f.skips_path("docs/x.md"));

@@ -764,8 +764,9 @@ enum BlobOutcome {
 /// Scan the blobs a push introduces, in parallel. In a modified file only lines the
 /// commit added count (`crate::added_lines`; a merge's lines are compared with every
 /// parent's), so that a secret that was in the file before does not block the push. An
-/// earlier version that the push itself brought is scanned in its turn, so every line new
-/// to the server is judged once, at the commit that added it.
+/// earlier version that the push itself brought is scanned in its turn (or, when it
+/// cannot be, leaves the push not fully scanned, which `tollgate.onError` decides), so
+/// every line new to the server is judged, at the commit that added it.
 fn scan_pushed_blobs(
     config: &ScanConfig,
     engine: &Engine,
@@ -834,6 +835,7 @@ fn scan_pushed_blobs(
                 config.max_file_size,
                 old_buffer,
                 &mut report,
+                &|old| scratches.with(|s| scan_blob(engine, old, &provenance, config, s)),
             );
             Some(BlobOutcome::Scanned(report))
         })

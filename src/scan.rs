@@ -496,7 +496,8 @@ pub fn scan_git(
             };
             let mut report = scratches
                 .with(|scratch| scan_blob(&engine, &data, &provenance, config, scratch));
-            if added_lines_only {
+            // Earlier versions are read only for a blob with something to filter.
+            if added_lines_only && !(report.findings.is_empty() && report.facts.pods.is_empty()) {
                 let dropped = crate::added_lines::keep_added_against(
                     handle,
                     &plan.previous_blobs(record),
@@ -504,6 +505,7 @@ pub fn scan_git(
                     config.max_file_size,
                     previous_buffer,
                     &mut report,
+                    &|old| scratches.with(|s| scan_blob(&engine, old, &provenance, config, s)),
                 );
                 counters.not_added.fetch_add(dropped, Ordering::Relaxed);
             }
@@ -611,12 +613,7 @@ pub(crate) fn outcome(
     }
 }
 
-pub(crate) fn summarize(
-    c: &Counters,
-    findings: &[Finding],
-    rules: usize,
-    elapsed: Duration,
-) -> Summary {
+fn summarize(c: &Counters, findings: &[Finding], rules: usize, elapsed: Duration) -> Summary {
     let count = |conf| findings.iter().filter(|f| f.confidence == conf).count() as u64;
     let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
     Summary {

@@ -205,6 +205,7 @@ fn scan_one(
             config.max_file_size,
             previous_buffer,
             &mut report,
+            &|old| scratches.with(|s| scan_blob(engine, old, &provenance, config, s)),
         );
         counters.not_added.fetch_add(dropped, Ordering::Relaxed);
     }

@@ -18,6 +18,11 @@ fn json(out: &std::process::Output) -> Value {
     })
 }
 
+/// `tollgate <args>` in `dir`.
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    tollgate().current_dir(dir).args(args).output().unwrap()
+}
+
 /// `tollgate <args> -f json` in `dir`: (exit code, document, stderr).
 fn scan_in(dir: &Path, args: &[&str]) -> (i32, Value, String) {
     let out = tollgate()
@@ -124,11 +129,7 @@ fn config_errors_name_the_file_and_line_and_stop_the_scan() {
         ".tollgate.yaml",
         "min-confidence: medium\nallow-paths:\n  - docs/\nallow_secret: ['x']\n",
     );
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["dir", "."])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["dir", "."]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -138,11 +139,7 @@ fn config_errors_name_the_file_and_line_and_stop_the_scan() {
     assert!(out.stdout.is_empty(), "no report after a config error");
 
     // `config check` says the same, and exits 1.
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["config", "check"])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["config", "check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(".tollgate.yaml:4:"));
 
@@ -151,11 +148,7 @@ fn config_errors_name_the_file_and_line_and_stop_the_scan() {
         ".tollgate.yaml",
         "disable-rules:\n  - github.pat-classic\n  - github.pat-clasic\n",
     );
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["config", "check"])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["config", "check"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -167,11 +160,7 @@ fn config_errors_name_the_file_and_line_and_stop_the_scan() {
         ".tollgate.yaml",
         "rule-settings:\n  k8s.env-literal:\n    min-entropy: 3\n",
     );
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["config", "check"])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["config", "check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(":2: `rule-settings.k8s.env-literal`"));
 
@@ -179,11 +168,7 @@ fn config_errors_name_the_file_and_line_and_stop_the_scan() {
         ".tollgate.yaml",
         "disable-rules: [github.pat-classic]\nenable-rules: [k8s.env-secret-ref]\nrule-settings:\n  generic.key-value:\n    min-entropy: 3.5\n",
     );
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["config", "check"])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["config", "check"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -201,11 +186,7 @@ fn baseline_file(path: &Path) -> Value {
 #[test]
 fn a_baseline_hides_triaged_findings_and_holds_no_secret() {
     let repo = project();
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["baseline", "create", "dir", "."])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["baseline", "create", "dir", "."]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -237,11 +218,10 @@ fn a_baseline_hides_triaged_findings_and_holds_no_secret() {
     assert_eq!(code, 1);
     assert_eq!(rules_found(&doc).len(), 1);
     assert!(rules_found(&doc)[0].starts_with("app/new.env:"));
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["dir", ".", "--baseline", ".tollgate-baseline.json"])
-        .output()
-        .unwrap();
+    let out = run(
+        &repo.path,
+        &["dir", ".", "--baseline", ".tollgate-baseline.json"],
+    );
     let human = String::from_utf8_lossy(&out.stdout);
     assert!(
         human
@@ -253,27 +233,15 @@ fn a_baseline_hides_triaged_findings_and_holds_no_secret() {
     );
 
     // Prune finds the default file by itself; nothing is stale.
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["baseline", "prune", "dir", "."])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["baseline", "prune", "dir", "."]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 stale entries removed, 3 kept"));
 
     // A missing or broken baseline is an error, not an empty one.
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["dir", ".", "--baseline", "nope.json"])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["dir", ".", "--baseline", "nope.json"]);
     assert_eq!(out.status.code(), Some(2));
     std::fs::write(repo.path.join("bad.json"), "{\"findings\": 3}").unwrap();
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["dir", ".", "--baseline", "bad.json"])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["dir", ".", "--baseline", "bad.json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a tollgate baseline"));
 }
@@ -298,18 +266,17 @@ fn a_baseline_survives_edits_above_the_secret_a_rebase_and_a_squash_merge() {
         "settings",
     );
     let base = repo.sibling("baseline.json");
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args([
+    let out = run(
+        &repo.path,
+        &[
             "baseline",
             "create",
             "git",
             ".",
             "-o",
             base.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -354,6 +321,35 @@ fn a_baseline_survives_edits_above_the_secret_a_rebase_and_a_squash_merge() {
     );
     assert_eq!(code, 0);
 
+    // A range cannot tell a fixed entry from one outside it: no stale count, no prune.
+    let (_, doc, _) = scan_in(
+        &repo.path,
+        &[
+            "git",
+            ".",
+            "--range",
+            "HEAD~1..HEAD",
+            "--baseline",
+            base.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(doc["summary"]["baseline_stale"], 0);
+    let out = run(
+        &repo.path,
+        &[
+            "baseline",
+            "prune",
+            "git",
+            ".",
+            "--range",
+            "HEAD~1..HEAD",
+            "--baseline",
+            base.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs the whole history"));
+
     // The same secret at another path is not the triaged finding.
     repo.commit(&[("other/app.env", &format!("TOKEN={token}\n"))], "copy");
     let (code, doc, _) = scan_in(
@@ -370,11 +366,7 @@ fn a_baseline_survives_edits_above_the_secret_a_rebase_and_a_squash_merge() {
 fn prune_drops_entries_that_no_longer_match() {
     let repo = project();
     repo.write(".tollgate.yaml", "baseline: .tollgate-baseline.json\n");
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["baseline", "create", "dir", "."])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["baseline", "create", "dir", "."]);
     assert_eq!(out.status.code(), Some(0));
     let file = repo.path.join(".tollgate-baseline.json");
     assert_eq!(
@@ -388,11 +380,7 @@ fn prune_drops_entries_that_no_longer_match() {
     assert_eq!(code, 0);
     assert_eq!(doc["summary"]["baseline_stale"], 1);
 
-    let out = tollgate()
-        .current_dir(&repo.path)
-        .args(["baseline", "prune", "dir", "."])
-        .output()
-        .unwrap();
+    let out = run(&repo.path, &["baseline", "prune", "dir", "."]);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -573,3 +573,43 @@ fn concluding_a_merge_does_not_blame_the_commit_for_the_other_side() {
     let (code, _, _) = scan_staged(&repo.path, &["--all-lines"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_grant_made_risky_on_another_line_is_reported_at_the_commit_that_did_it() {
+    let role = |verbs: &str, label: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n  labels:\n    team: {label}\nrules:\n  - apiGroups: [\"\"]\n    resources: [\"secrets\"]\n    verbs: [{verbs}]\n"
+        )
+    };
+    let repo = Repo::new(&[]);
+    repo.commit(&[("rbac/role.yaml", &role("\"create\"", "a"))], "harmless");
+    // Only the verbs line changes; the finding sits on the `resources` line.
+    let risky = repo.commit(
+        &[("rbac/role.yaml", &role("\"get\", \"list\"", "a"))],
+        "read",
+    );
+    // An unrelated edit of the risky role is not reported again.
+    repo.commit(
+        &[("rbac/role.yaml", &role("\"get\", \"list\"", "b"))],
+        "relabel",
+    );
+    let (_, doc, _) = scan_git(&repo.path, &[]);
+    assert_eq!(
+        of_rule(&doc, "k8s.rbac-secrets-access"),
+        vec![("rbac/role.yaml".into(), risky)],
+        "{:?}",
+        found(&doc)
+    );
+}
+
+#[test]
+fn an_earlier_version_that_was_binary_does_not_hide_a_secret() {
+    let repo = Repo::new(&[]);
+    let t = token("Wq7cVq2WmZ8xLr4TbK7pYd1GfS3jAe");
+    // The first version has a NUL byte, so it is skipped as binary; the second is text.
+    repo.commit(&[("app.env", &format!("\0\nGITHUB_TOKEN={t}\n"))], "blob");
+    let text = repo.commit(&[("app.env", &format!("GITHUB_TOKEN={t}\n"))], "text");
+    let (code, doc, _) = scan_git(&repo.path, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(of_rule(&doc, "github."), vec![("app.env".into(), text)]);
+}

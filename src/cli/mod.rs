@@ -375,7 +375,18 @@ fn scan_history(args: &GitArgs, config: &ScanConfig) -> anyhow::Result<ScanOutco
         filters: config.filters.clone(),
         added_lines_only: !args.all_lines,
     };
-    scan::scan_git(config, &args.repo, &options)
+    let mut outcome = scan::scan_git(config, &args.repo, &options)?;
+    if !options.revisions.is_empty() {
+        not_whole(&mut outcome);
+    }
+    Ok(outcome)
+}
+
+/// A scan of part of the repository (some revisions, a range, the staged changes) cannot
+/// tell whether a baseline entry elsewhere is stale.
+fn not_whole(outcome: &mut ScanOutcome) {
+    outcome.stale.clear();
+    outcome.summary.baseline_stale = 0;
 }
 
 /// `baseline create` and `baseline prune`.
@@ -392,6 +403,13 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
         output.format == FormatArg::Human,
         "--format: a baseline command writes a baseline file, not a report"
     );
+    if let (false, BaselineScan::Git(a)) = (creating, &job) {
+        anyhow::ensure!(
+            a.revisions.is_empty() && a.branches.is_empty() && a.range.is_none(),
+            "baseline prune needs the whole history: without revisions, --branch or --range \
+             it cannot tell a fixed finding from one outside the scan"
+        );
+    }
     let (mut config, root) = match &job {
         BaselineScan::Dir(a) => (dir_config(a, BaselineUse::Ignore)?, dir_root(&a.paths)),
         BaselineScan::Git(a) => (git_config(a, BaselineUse::Ignore)?, git_root(&a.repo)),
@@ -438,6 +456,10 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
             made.findings.len(),
             file.display()
         );
+        println!(
+            "use it with `--baseline {}`, or `baseline: ...` in .tollgate.yaml",
+            file.display()
+        );
         return Ok(status);
     }
     for e in &outcome.stale {
@@ -477,6 +499,12 @@ fn check_config(file: Option<PathBuf>, rules: &RuleArgs) -> anyhow::Result<u8> {
             return Ok(1);
         }
     };
+    if let Some(b) = &found.baseline {
+        if let Err(e) = Baseline::load(b) {
+            eprintln!("{}: `baseline`: {e:#}", file.display());
+            return Ok(1);
+        }
+    }
     println!(
         "{}: valid ({} rule files, {} rules disabled, {} checks enabled, {} path patterns, {} secret patterns, {} rule settings{})",
         file.display(),
@@ -492,12 +520,6 @@ fn check_config(file: Option<PathBuf>, rules: &RuleArgs) -> anyhow::Result<u8> {
             .map(|b| format!(", baseline {}", b.display()))
             .unwrap_or_default()
     );
-    if let Some(b) = &found.baseline {
-        if let Err(e) = Baseline::load(b) {
-            eprintln!("{}: `baseline`: {e:#}", file.display());
-            return Ok(1);
-        }
-    }
     Ok(0)
 }
 
@@ -511,7 +533,8 @@ fn run_staged(args: StagedArgs) -> anyhow::Result<u8> {
     )?;
     start_workers(args.scan.threads)?;
     let sink = open_output(&args.output)?;
-    let outcome = crate::staged::scan_staged(&config, &args.repo, !args.all_lines)?;
+    let mut outcome = crate::staged::scan_staged(&config, &args.repo, !args.all_lines)?;
+    not_whole(&mut outcome);
     write_report(&outcome, &args.output, sink)?;
     Ok(if outcome.summary.skipped.unreadable > 0 {
         // A staged file that could not be read: nothing found is not a clean bill.

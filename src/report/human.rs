@@ -101,8 +101,8 @@ impl Report for HumanReport {
     }
 }
 
-fn short_commit(id: &str) -> &str {
-    &id[..id.len().min(12)]
+pub(crate) fn short_commit(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
 }
 
 /// One line a reader can take in at a glance.

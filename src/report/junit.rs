@@ -15,6 +15,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use termcolor::WriteColor;
 
+use super::human::short_commit;
 use super::Report;
 use crate::finding::Finding;
 use crate::scan::Summary;
@@ -58,16 +59,12 @@ fn element<'a>(name: &'a str, attributes: &[(&str, String)]) -> BytesStart<'a> {
     e
 }
 
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
-}
-
 /// `rule (line N)`, and the commit in a history scan, where one rule and line can come
 /// from several commits.
 fn testcase_name(f: &Finding) -> String {
     let mut name = format!("{} (line {})", f.rule_id, f.line);
     if let Some(g) = f.git.as_ref().filter(|g| !g.commit.is_empty()) {
-        name.push_str(&format!(" @ {}", short(&g.commit)));
+        name.push_str(&format!(" @ {}", short_commit(&g.commit)));
     }
     name
 }
@@ -83,7 +80,7 @@ pub fn failure_message(f: &Finding) -> String {
         f.column
     );
     if let Some(g) = f.git.as_ref().filter(|g| !g.commit.is_empty()) {
-        m.push_str(&format!(" in commit {}", short(&g.commit)));
+        m.push_str(&format!(" in commit {}", short_commit(&g.commit)));
     }
     if let Some(first) = f.k8s.as_ref().and_then(|k| k.describe().into_iter().next()) {
         m.push_str(&format!("; {first}"));
