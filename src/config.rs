@@ -445,6 +445,11 @@ impl Filters {
         self.paths.as_ref().is_some_and(|set| set.is_match(path))
     }
 
+    /// Whether `allow-paths` is set: callers skip building path strings otherwise.
+    pub fn has_path_filters(&self) -> bool {
+        self.paths.is_some()
+    }
+
     /// A secret the config allows for this rule.
     pub fn allows_secret(&self, rule_id: &str, secret: &[u8]) -> bool {
         self.allow_secrets.iter().any(|r| r.is_match(secret))

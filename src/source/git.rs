@@ -207,7 +207,10 @@ pub fn plan(
         on_commits,
     );
     let order = topological_order(&plan.commits);
-    let skip = |path: &[u8]| options.filters.skips_path(&String::from_utf8_lossy(path));
+    let filters = &options.filters;
+    let skip = |path: &[u8]| {
+        filters.has_path_filters() && filters.skips_path(&String::from_utf8_lossy(path))
+    };
     introductions(ts, options.cache_per_thread, &order, &skip, &mut plan);
     if options.unreachable {
         add_unreachable(&repo, &mut plan);
