@@ -6,13 +6,10 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
-/// Shortest base64 run worth decoding: 24 characters decode to 18 bytes.
-const MIN_BASE64_RUN: usize = 24;
 /// Decoded text shorter than this holds no credential worth reporting.
 const MIN_DECODED_LEN: usize = 12;
-/// The shortest base64 body that can decode to `MIN_DECODED_LEN` bytes. A probe can land
-/// in a shorter run than `MIN_BASE64_RUN` (it is not known to be short until walked),
-/// and in source code most such runs are identifiers of a few letters.
+/// The shortest base64 body that can decode to `MIN_DECODED_LEN` bytes: 16 characters,
+/// as in `Basic dXNlcjpwYXNzd29yZA==`.
 const MIN_DECODABLE_RUN: usize = MIN_DECODED_LEN.div_ceil(3) * 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,65 +109,168 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 
 /// Base64 runs (standard or URL-safe alphabet) that decode to text.
 pub fn decode_base64_spans(data: &[u8], limits: DecodeLimits, out: &mut Vec<DecodedSpan>) {
-    let mut i = 0;
-    while i + MIN_BASE64_RUN <= data.len() && out.len() < limits.max_spans {
-        // A run long enough to decode covers the byte MIN_BASE64_RUN - 1 ahead; if that
-        // byte cannot be base64, no such run starts before it.
-        let probe = i + MIN_BASE64_RUN - 1;
-        if !is_base64_byte(data[probe]) {
-            i = probe + 1;
-            continue;
+    base64_runs(data, MIN_DECODABLE_RUN, |start, end| {
+        if out.len() >= limits.max_spans {
+            return false;
         }
-        let floor = i;
-        i = probe + 1;
-        while i < data.len() && is_base64_byte(data[i]) {
-            i += 1;
+        let mut padded = end;
+        while padded < data.len() && data[padded] == b'=' && padded < end + 2 {
+            padded += 1;
         }
-        let end = i;
-        while i < data.len() && data[i] == b'=' && i < end + 2 {
-            i += 1;
+        if let Some(bytes) = decode_base64_run(&data[start..end], limits) {
+            out.push(DecodedSpan {
+                start,
+                end: padded,
+                encoding: Encoding::Base64,
+                bytes,
+            });
         }
-        // Shorter bodies decode to too little for `looks_like_text`; checking their
-        // letters and decoding them only cost time. A body that long covers the byte
-        // `MIN_DECODABLE_RUN` before its end, so when that byte is not base64 the walk
-        // back (the costliest part on source code, full of short identifiers) is spared.
-        // `end` is past the probe, so that byte is at or after `floor`.
-        if !is_base64_byte(data[end - MIN_DECODABLE_RUN]) {
-            continue;
-        }
-        let mut start = probe;
-        while start > floor && is_base64_byte(data[start - 1]) {
-            start -= 1;
-        }
-        let body = &data[start..end];
-        if body.len() < MIN_DECODABLE_RUN || body.len() > limits.max_span || !may_encode_text(body)
-        {
-            continue;
-        }
-        let std_chars = body.iter().any(|b| matches!(b, b'+' | b'/'));
-        let url_chars = body.iter().any(|b| matches!(b, b'-' | b'_'));
-        let engine = match (std_chars, url_chars) {
-            (true, true) => continue,
-            (false, true) => &URL_SAFE,
-            _ => &STANDARD,
-        };
-        // A length of 4n+1 cannot be base64; the last character is not part of it.
-        let body = if body.len() % 4 == 1 {
-            &body[..body.len() - 1]
-        } else {
-            body
-        };
-        if let Ok(bytes) = engine.decode(body) {
-            if looks_like_text(&bytes) {
-                out.push(DecodedSpan {
-                    start,
-                    end: i,
-                    encoding: Encoding::Base64,
-                    bytes,
-                });
+        true
+    });
+}
+
+/// A run's text, if it decodes to text.
+fn decode_base64_run(body: &[u8], limits: DecodeLimits) -> Option<Vec<u8>> {
+    if body.len() > limits.max_span || !may_encode_text(body) {
+        return None;
+    }
+    let std_chars = body.iter().any(|b| matches!(b, b'+' | b'/'));
+    let url_chars = body.iter().any(|b| matches!(b, b'-' | b'_'));
+    let engine = match (std_chars, url_chars) {
+        (true, true) => return None,
+        (false, true) => &URL_SAFE,
+        _ => &STANDARD,
+    };
+    // A length of 4n+1 cannot be base64; the last character is not part of it.
+    let body = &body[..body.len() - usize::from(body.len() % 4 == 1)];
+    engine
+        .decode(body)
+        .ok()
+        .filter(|bytes| looks_like_text(bytes))
+}
+
+/// Calls `on_run(start, end)` for every maximal run of base64 bytes (either alphabet, no
+/// padding) at least `min` long, in order, until it returns false. The text is classified
+/// 64 bytes at a time into a bit mask; a chunk whose runs are all short and do not reach
+/// its end costs a few instructions, so source code, whose identifiers are runs of a few
+/// letters each, is passed over without a branch per byte.
+fn base64_runs(data: &[u8], min: usize, mut on_run: impl FnMut(usize, usize) -> bool) {
+    debug_assert!((1..=64).contains(&min));
+    let avx2 = super::has_avx2();
+    // The start of a run that reached the end of the previous chunk.
+    let mut open: Option<usize> = None;
+    let mut base = 0;
+    while base < data.len() {
+        let chunk = &data[base..data.len().min(base + 64)];
+        // Bytes past the end count as not base64: they end the last run.
+        let mut mask = base64_mask(chunk, avx2);
+        if let Some(start) = open {
+            // The run goes on to the first byte that is not base64.
+            let first_zero = (!mask).trailing_zeros() as usize;
+            if first_zero == 64 {
+                base += 64;
+                continue;
             }
+            open = None;
+            if base + first_zero - start >= min && !on_run(start, base + first_zero) {
+                return;
+            }
+            mask &= u64::MAX << first_zero;
+        }
+        // Runs inside the chunk, and the one that reaches its end.
+        while mask != 0 {
+            if !has_run(mask, min) {
+                // Only the run reaching bit 63, if any, can go on to be long enough.
+                if mask >> 63 == 1 {
+                    open = Some(base + 64 - (!mask).leading_zeros() as usize);
+                }
+                break;
+            }
+            let from = mask.trailing_zeros() as usize;
+            let to = (!(mask | ((1u64 << from) - 1))).trailing_zeros() as usize;
+            if to == 64 {
+                open = Some(base + from);
+                break;
+            }
+            if to - from >= min && !on_run(base + from, base + to) {
+                return;
+            }
+            mask &= u64::MAX << to;
+        }
+        base += 64;
+    }
+    if let Some(start) = open {
+        if data.len() - start >= min {
+            on_run(start, data.len());
         }
     }
+}
+
+/// Whether `mask` has `min` consecutive set bits.
+fn has_run(mask: u64, min: usize) -> bool {
+    // Bit i of `runs` stays set while bits i..i + n of `mask` are all set.
+    let mut runs = mask;
+    let mut n = 1;
+    while n * 2 <= min {
+        runs &= runs >> n;
+        n *= 2;
+    }
+    if n < min {
+        // Bits i..i + n and i + min - n..i + min overlap: together, i..i + min.
+        runs &= runs >> (min - n);
+    }
+    runs != 0
+}
+
+/// Bit `i` set when byte `i` of `chunk` (at most 64 bytes) is in either base64 alphabet.
+fn base64_mask(chunk: &[u8], avx2: bool) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 && chunk.len() == 64 {
+        // SAFETY: the CPU has AVX2 and the chunk is 64 bytes long.
+        return unsafe { base64_mask_avx2(chunk) };
+    }
+    let _ = avx2;
+    chunk
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, &b)| m | (u64::from(is_base64_byte(b)) << i))
+}
+
+/// `base64_mask` for 64 bytes, by nibble lookups: a byte is in the set when the classes
+/// of its high and of its low nibble share a bit. Bit 0: `A-O a-o` (high 4 or 6, low
+/// 1–15); bit 1: `P-Z p-z` (high 5 or 7, low 0–10); bit 2: digits (high 3, low 0–9);
+/// bit 3: `+ - /` (high 2, low 11, 13, 15); bit 4: `_` (high 5, low 15).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn base64_mask_avx2(chunk: &[u8]) -> u64 {
+    use std::arch::x86_64::*;
+    #[rustfmt::skip]
+    let high_classes = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+        0, 0, 0b1000, 0b0100, 0b0001, 0b1_0010, 0b0001, 0b0010,
+        0, 0, 0, 0, 0, 0, 0, 0,
+    ));
+    #[rustfmt::skip]
+    let low_classes = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+        0b0110, 0b0111, 0b0111, 0b0111, 0b0111, 0b0111, 0b0111, 0b0111,
+        0b0111, 0b0111, 0b0011, 0b1001, 0b0001, 0b1001, 0b0001, 0b1_1001,
+    ));
+    let nibble = _mm256_set1_epi8(0x0f);
+    let half = |v: __m256i| {
+        let high = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble);
+        let low = _mm256_and_si256(v, nibble);
+        let both = _mm256_and_si256(
+            _mm256_shuffle_epi8(high_classes, high),
+            _mm256_shuffle_epi8(low_classes, low),
+        );
+        // Lanes with no class in common compare equal to zero.
+        !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(both, _mm256_setzero_si256())) as u32)
+    };
+    // SAFETY: the chunk is 64 bytes long: two 32-byte loads.
+    let (a, b) = unsafe {
+        let at = chunk.as_ptr().cast::<__m256i>();
+        (_mm256_loadu_si256(at), _mm256_loadu_si256(at.add(1)))
+    };
+    u64::from(half(a)) | (u64::from(half(b)) << 32)
 }
 
 fn ends_percent_run(b: u8) -> bool {
@@ -268,14 +368,46 @@ mod tests {
     }
 
     #[test]
-    fn a_probed_run_of_the_shortest_decodable_length_still_decodes() {
+    fn a_run_of_the_shortest_decodable_length_decodes_at_any_offset() {
         let encoded = base64::engine::general_purpose::STANDARD.encode("password=abc");
         assert_eq!(encoded.len(), MIN_DECODABLE_RUN);
-        // Eight spaces put the first probe (byte 23) on the run's last character.
-        let found = spans(format!("        {encoded}").as_bytes());
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].bytes, b"password=abc");
-        assert!(spans(format!("         {}", &encoded[1..]).as_bytes()).is_empty());
+        for pad in 0..130 {
+            let found = spans(format!("{}{encoded}", " ".repeat(pad)).as_bytes());
+            assert_eq!(found.len(), 1, "{pad}: {found:?}");
+            assert_eq!(found[0].bytes, b"password=abc");
+            assert_eq!(found[0].start, pad);
+            let short = format!("{}{} x", " ".repeat(pad), &encoded[1..]);
+            assert!(spans(short.as_bytes()).is_empty(), "{pad}");
+        }
+    }
+
+    #[test]
+    fn vector_and_scalar_masks_agree_on_every_byte() {
+        let bytes: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+        for chunk in bytes.chunks(64) {
+            let scalar = base64_mask(chunk, false);
+            assert_eq!(base64_mask(chunk, crate::engine::has_avx2()), scalar);
+            for (i, &b) in chunk.iter().enumerate() {
+                assert_eq!(scalar >> i & 1 == 1, is_base64_byte(b), "{b:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn has_run_needs_that_many_consecutive_bits() {
+        for min in [1, 2, 3, 5, 16, 17, 24, 31, 63, 64] {
+            for len in 0..=64usize {
+                for at in 0..=(64 - len) {
+                    let run = if len == 64 {
+                        u64::MAX
+                    } else {
+                        ((1u64 << len) - 1) << at
+                    };
+                    // Gaps around the run, bits beyond it set apart.
+                    assert_eq!(has_run(run, min), len >= min, "min {min} len {len} at {at}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -296,22 +428,16 @@ mod tests {
         assert!(may_encode_text(text.as_bytes()));
     }
 
-    /// The decoder before the walk back was skipped for short runs: every probe that
-    /// lands on base64 walks back to the start of its run.
-    fn base64_spans_walking_back_always(data: &[u8]) -> Vec<(usize, usize, Vec<u8>)> {
+    /// Every maximal run of base64 bytes, found byte by byte, and what it decodes to.
+    fn base64_spans_byte_by_byte(data: &[u8]) -> Vec<(usize, usize, Vec<u8>)> {
         let mut out = Vec::new();
         let mut i = 0;
-        while i + MIN_BASE64_RUN <= data.len() {
-            let probe = i + MIN_BASE64_RUN - 1;
-            if !is_base64_byte(data[probe]) {
-                i = probe + 1;
+        while i < data.len() {
+            if !is_base64_byte(data[i]) {
+                i += 1;
                 continue;
             }
-            let mut start = probe;
-            while start > i && is_base64_byte(data[start - 1]) {
-                start -= 1;
-            }
-            i = probe + 1;
+            let start = i;
             while i < data.len() && is_base64_byte(data[i]) {
                 i += 1;
             }
@@ -319,28 +445,18 @@ mod tests {
             while i < data.len() && data[i] == b'=' && i - start < body.len() + 2 {
                 i += 1;
             }
-            if body.len() < MIN_DECODABLE_RUN || !may_encode_text(body) {
+            if body.len() < MIN_DECODABLE_RUN {
                 continue;
             }
-            let std_chars = body.iter().any(|b| matches!(b, b'+' | b'/'));
-            let url_chars = body.iter().any(|b| matches!(b, b'-' | b'_'));
-            let engine = match (std_chars, url_chars) {
-                (true, true) => continue,
-                (false, true) => &URL_SAFE,
-                _ => &STANDARD,
-            };
-            let body = &body[..body.len() - usize::from(body.len() % 4 == 1)];
-            if let Ok(bytes) = engine.decode(body) {
-                if looks_like_text(&bytes) {
-                    out.push((start, i, bytes));
-                }
+            if let Some(bytes) = decode_base64_run(body, DecodeLimits::default()) {
+                out.push((start, i, bytes));
             }
         }
         out
     }
 
     #[test]
-    fn skipping_the_walk_back_finds_the_same_spans() {
+    fn runs_found_by_mask_are_the_runs_found_byte_by_byte() {
         let pieces: Vec<String> = [
             "password=Tr0ub4dor&3x!",
             "token: abcdefghijkl",
@@ -386,11 +502,7 @@ mod tests {
             let mut got = Vec::new();
             decode_base64_spans(data.as_bytes(), DecodeLimits::default(), &mut got);
             let got: Vec<_> = got.into_iter().map(|s| (s.start, s.end, s.bytes)).collect();
-            assert_eq!(
-                got,
-                base64_spans_walking_back_always(data.as_bytes()),
-                "{data}"
-            );
+            assert_eq!(got, base64_spans_byte_by_byte(data.as_bytes()), "{data}");
             found += got.len();
         }
         assert!(found > 300, "{found} spans: the text should hold many");

@@ -1,20 +1,17 @@
 //! Finds every occurrence of every rule keyword (ASCII case-insensitive, overlapping).
 //!
 //! Walking an Aho-Corasick DFA over every byte costs a few nanoseconds a byte with a few
-//! hundred keywords, more than all the rule regexes together on ordinary code. So a cheap
-//! filter looks first: at each position, the case-folded bytes 0–3 (and 0–2) are hashed
-//! into 64 Kbit bitmaps (8 KiB each, in L1 cache) of the keywords' first four (three)
-//! bytes. Both tables are tested at every position without a branch between them; with
-//! a few hundred keywords less than one position in fifty gets through, so the one
-//! branch left is almost always predicted. Only there are the keywords with exactly
-//! that folded prefix looked up and compared in full. Keywords shorter than three bytes
-//! turn the filter off and an Aho-Corasick automaton searches the whole input.
-//!
-//! On x86-64 CPUs with AVX2 the filter tests eight positions at a time (see `avx2`);
-//! elsewhere, and for the last few bytes, the scalar loop does.
+//! hundred keywords, more than all the rule regexes together on ordinary code. So filters
+//! look first. A shift-or filter over the text's bigrams (see `fdr`) rules out nearly
+//! every position for a table load, a shift and an OR a byte, with vector instructions
+//! on CPUs with AVX2. At a position it lets through, the case-folded bytes 0–3 (and 0–2)
+//! are hashed into 64 Kbit bitmaps of the keywords' first four (three) bytes; only where
+//! a bit is set are the keywords with exactly that folded prefix looked up and compared
+//! in full. The last few positions, past the shift-or filter's last whole block, get the
+//! bitmap test alone. Keywords shorter than three bytes turn the filters off and an
+//! Aho-Corasick automaton searches the whole input.
 
-#[cfg(target_arch = "x86_64")]
-mod avx2;
+mod fdr;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -53,6 +50,7 @@ struct Filter {
     by_triple: HashMap<u32, Vec<usize>, BuildHasherDefault<WordHasher>>,
     /// The keywords in lower case, for `matches_at`.
     keywords: Vec<Vec<u8>>,
+    fdr: fdr::Fdr,
 }
 
 /// Multiplicative hashing for the `u32` prefixes: the bits hashbrown looks at (the top
@@ -153,15 +151,17 @@ impl KeywordMatcher {
             .start_kind(StartKind::Both)
             .build(keywords)?;
         let filter = keywords.iter().all(|k| k.len() >= 3).then(|| {
+            let lower: Vec<Vec<u8>> = keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase().into_bytes())
+                .collect();
             let mut f = Filter {
                 quads: Box::new([0; TABLE_WORDS]),
                 triples: Box::new([0; TABLE_WORDS]),
                 by_quad: HashMap::default(),
                 by_triple: HashMap::default(),
-                keywords: keywords
-                    .iter()
-                    .map(|k| k.to_ascii_lowercase().into_bytes())
-                    .collect(),
+                fdr: fdr::Fdr::new(&lower),
+                keywords: lower,
             };
             for (i, k) in keywords.iter().enumerate() {
                 let x = load_folded(k.as_bytes());
@@ -178,7 +178,7 @@ impl KeywordMatcher {
         Ok(KeywordMatcher {
             automaton,
             filter,
-            avx2: has_avx2(),
+            avx2: super::has_avx2(),
         })
     }
 
@@ -208,12 +208,7 @@ impl KeywordMatcher {
                 }
             }
         };
-        let mut tested = 0;
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is set only when the CPU reported AVX2.
-            tested = unsafe { avx2::scan(filter, data, &mut verify) };
-        }
+        let tested = filter.fdr.scan(data, self.avx2, &mut verify);
         for (at, word) in data.windows(4).enumerate().skip(tested) {
             let x = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
             if filter.may_start(x | FOLD) {
@@ -228,13 +223,6 @@ impl KeywordMatcher {
             }
         }
     }
-}
-
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx2");
-    #[cfg(not(target_arch = "x86_64"))]
-    return false;
 }
 
 #[cfg(test)]
@@ -298,7 +286,7 @@ mod tests {
             for skip in 0..4.min(len + 1) {
                 let data = &text[skip..len];
                 let mut fast = Vec::new();
-                m.avx2 = has_avx2();
+                m.avx2 = crate::engine::has_avx2();
                 m.for_each_hit(data, |h| fast.push(h));
                 let mut slow = Vec::new();
                 m.avx2 = false;

@@ -8,6 +8,7 @@ pub mod check;
 pub mod checksum;
 pub mod decode;
 pub mod filters;
+mod group;
 pub mod keywords;
 pub mod rule;
 
@@ -76,6 +77,7 @@ pub struct Scratch {
     windows: Vec<Vec<Range<usize>>>,
     touched: Vec<usize>,
     caches: Vec<Option<(meta::Cache, Captures)>>,
+    groups: group::GroupScratch,
 }
 
 /// One `Scratch` per thread, for rayon workers: `map_init` would make a new one per
@@ -104,6 +106,9 @@ pub struct Engine {
     /// Per rule: only keyword hits followed by `=` can be part of a match (see
     /// `needs_assignment`).
     needs_assignment: Vec<bool>,
+    /// Rules sharing their keyword hits, run behind one regex set (see `group`).
+    groups: Vec<group::RuleGroup>,
+    rule_group: Vec<Option<usize>>,
     options: EngineOptions,
 }
 
@@ -140,6 +145,10 @@ impl Engine {
                 .filter(|&idx| !skips_token_in_word(&rules[idx]))
                 .collect()
         });
+        let needs_assignment: Vec<bool> = rules.iter().map(needs_assignment).collect();
+        let (groups, rule_group) = group::group_rules(&rules, |idx| {
+            u8::from(needs_assignment[idx]) | (u8::from(skips_token_in_word(&rules[idx])) << 1)
+        });
         static NEXT_ENGINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Engine {
             id: NEXT_ENGINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -148,7 +157,9 @@ impl Engine {
             unkeyed,
             token_keyword,
             token_in_word_rules,
-            needs_assignment: rules.iter().map(needs_assignment).collect(),
+            needs_assignment,
+            groups,
+            rule_group,
             rules,
             options,
         })
@@ -186,10 +197,23 @@ impl Engine {
     ) {
         self.collect_windows(data, scratch);
         let touched = std::mem::take(&mut scratch.touched);
+        scratch.groups.new_layer();
         for &rule in &touched {
+            // Before any window is taken: a group's first member runs the group's set
+            // over all its members' windows.
+            let skip = self.rule_group[rule].is_some_and(|g| {
+                !scratch.groups.may_match(
+                    &self.groups[g],
+                    g,
+                    rule,
+                    &self.rules,
+                    data,
+                    &scratch.windows,
+                )
+            });
             let mut windows = std::mem::take(&mut scratch.windows[rule]);
             merge_windows(&mut windows);
-            for window in &windows {
+            for window in windows.iter().filter(|_| !skip) {
                 self.run_rule(rule, data, window.clone(), &origin, scratch, out);
             }
             windows.clear();
@@ -228,6 +252,7 @@ impl Engine {
                 windows: vec![Vec::new(); self.rules.len()],
                 touched: Vec::new(),
                 caches: (0..self.rules.len()).map(|_| None).collect(),
+                groups: group::GroupScratch::new(self.groups.len()),
             };
         }
         for &idx in &self.unkeyed {
@@ -516,6 +541,14 @@ fn line_bounds(data: &[u8], span: Range<usize>) -> Range<usize> {
 pub fn line_has_allow_marker(data: &[u8], span: Range<usize>) -> bool {
     let lines = line_bounds(data, span);
     memchr::memmem::find(&data[lines], INLINE_ALLOW_MARKER).is_some()
+}
+
+/// Whether the CPU has AVX2 (the standard library caches the answer).
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    return false;
 }
 
 /// SealedSecret `encryptedData` values are ciphertext only the cluster can open.

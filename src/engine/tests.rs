@@ -329,3 +329,68 @@ fn equals_after_a_keyword_is_found_past_blanks() {
     assert!(!followed_by_equals(b"pwd: x", 3));
     assert!(!followed_by_equals(b"pwd", 3));
 }
+
+/// A group's regex set only decides which members run; what they find must be what each
+/// finds when it runs alone.
+#[test]
+fn grouped_rules_find_what_each_finds_alone() {
+    let rules = rule::builtin_rules().unwrap();
+    let text = "\
+DB_PASSWORD=Xk29vLq8mPz3
+export API_TOKEN=\"hG7kq2LmZp94Rt\"
+{\"client_secret\": \"Vq8LmZ2kPx7Rn4\", \"tokenCount\": 3}
+const password = \"Zk3mQ9vLp2Xr\";
+<password>Qm7xZp2kLv9R</password>
+client.setPassword(\"Lp9Zk2mQx7Vr\");
+mysql --password=Rz8kLm2QpX7v -h db
+config.token = 'Tk2Zm9QpLx8R'
+fn tokenize(input: &str) -> Vec<Token> { input.split(' ').collect() }
+let secret_name = lookup(path);
+";
+    let raw = |engine: &Engine| {
+        let mut out = Vec::new();
+        engine.scan_layer(text.as_bytes(), 0, None, &mut Scratch::default(), &mut out);
+        let mut found: Vec<(String, Range<usize>)> = out
+            .into_iter()
+            .map(|m| (engine.rules[m.rule].spec.id.clone(), m.inner))
+            .collect();
+        found.sort_by(|a, b| (&a.0, a.1.start).cmp(&(&b.0, b.1.start)));
+        found
+    };
+    let all = Engine::new(rules.clone(), EngineOptions::default()).unwrap();
+    let generic = all
+        .groups
+        .iter()
+        .find(|g| g.members.len() >= 5)
+        .expect("the generic rules form a group");
+    let grouped = raw(&all);
+    let mut alone = Vec::new();
+    for group in &all.groups {
+        for &member in &group.members {
+            let single = Engine::new(vec![rules[member].clone()], EngineOptions::default());
+            alone.extend(raw(&single.unwrap()));
+        }
+    }
+    alone.sort_by(|a, b| (&a.0, a.1.start).cmp(&(&b.0, b.1.start)));
+    let members: Vec<&str> = all
+        .groups
+        .iter()
+        .flat_map(|g| g.members.iter().map(|&m| all.rules[m].spec.id.as_str()))
+        .collect();
+    let grouped: Vec<_> = grouped
+        .into_iter()
+        .filter(|(id, _)| members.contains(&id.as_str()))
+        .collect();
+    assert_eq!(grouped, alone);
+    let generic_ids: Vec<&str> = generic
+        .members
+        .iter()
+        .map(|&m| all.rules[m].spec.id.as_str())
+        .collect();
+    let hit_rules: std::collections::BTreeSet<&str> = grouped
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .filter(|id| generic_ids.contains(id))
+        .collect();
+    assert!(hit_rules.len() >= 5, "{hit_rules:?}");
+}
