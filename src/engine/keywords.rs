@@ -328,6 +328,13 @@ mod tests {
         let mut got = hits(&kws, &data);
         got.sort_by_key(|h| (h.start, h.end, h.keyword));
         let want = reference(&kws, &data);
+        // The scalar loops alone (no AVX2) find the same.
+        let mut matcher = KeywordMatcher::new(&kws.map(String::from)).unwrap();
+        matcher.avx2 = false;
+        let mut scalar = Vec::new();
+        matcher.for_each_hit(&data, |h| scalar.push(h));
+        scalar.sort_by_key(|h| (h.start, h.end, h.keyword));
+        assert_eq!(scalar, got);
         let missing: Vec<_> = want.iter().filter(|h| !got.contains(h)).take(5).collect();
         let extra: Vec<_> = got.iter().filter(|h| !want.contains(h)).take(5).collect();
         assert!(
