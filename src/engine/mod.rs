@@ -1,6 +1,7 @@
-//! The engine turns bytes into candidate matches. One Aho-Corasick automaton over every
-//! rule's keywords finds where rules may match; each rule's regex then runs only in
-//! windows around its keywords' hits. Candidates pass entropy, placeholder, allow and
+//! The engine turns bytes into candidate matches. One search for every rule's keywords
+//! (see `keywords`) finds where rules may match; each rule's regex then runs only in
+//! windows around its keywords' hits, and rules with the same windows first pass one
+//! regex set over them together (see `group`). Candidates pass entropy, placeholder, allow and
 //! checksum filters; decoders rescan base64 and percent-encoded text. The compiled
 //! `Engine` is shared read-only between threads; each worker owns a `Scratch`.
 
@@ -106,7 +107,7 @@ pub struct Engine {
     /// Per rule: only keyword hits followed by `=` can be part of a match (see
     /// `needs_assignment`).
     needs_assignment: Vec<bool>,
-    /// Rules sharing their keyword hits, run behind one regex set (see `group`).
+    /// Rules with the same windows, run behind one regex set (see `group`).
     groups: Vec<group::RuleGroup>,
     rule_group: Vec<Option<usize>>,
     options: EngineOptions,
