@@ -9,7 +9,7 @@
 //! a bit is set are the keywords with exactly that folded prefix looked up and compared
 //! in full. The last few positions, past the shift-or filter's last whole block, get the
 //! bitmap test alone. Keywords shorter than three bytes turn the filters off and an
-//! Aho-Corasick automaton searches the whole input.
+//! Aho-Corasick automaton (built only then) searches the whole input.
 
 mod fdr;
 
@@ -32,10 +32,15 @@ pub struct KeywordHit {
 }
 
 pub struct KeywordMatcher {
-    automaton: AhoCorasick,
-    filter: Option<Filter>,
+    search: Search,
     /// The CPU has AVX2, checked once when the matcher is built.
     avx2: bool,
+}
+
+enum Search {
+    Filtered(Filter),
+    /// With a keyword shorter than three bytes.
+    Automaton(AhoCorasick),
 }
 
 /// Bitmaps of the keywords' hashed, folded prefixes.
@@ -145,54 +150,59 @@ fn matches_at(data: &[u8], at: usize, keyword: &[u8]) -> bool {
 
 impl KeywordMatcher {
     pub fn new(keywords: &[String]) -> Result<KeywordMatcher, aho_corasick::BuildError> {
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Both)
-            .build(keywords)?;
-        let filter = keywords.iter().all(|k| k.len() >= 3).then(|| {
-            let lower: Vec<Vec<u8>> = keywords
-                .iter()
-                .map(|k| k.to_ascii_lowercase().into_bytes())
-                .collect();
-            let mut f = Filter {
-                quads: Box::new([0; TABLE_WORDS]),
-                triples: Box::new([0; TABLE_WORDS]),
-                by_quad: HashMap::default(),
-                by_triple: HashMap::default(),
-                fdr: fdr::Fdr::new(&lower),
-                keywords: lower,
-            };
-            for (i, k) in keywords.iter().enumerate() {
-                let x = load_folded(k.as_bytes());
-                if k.len() == 3 {
-                    set(&mut f.triples, hash3(x));
-                    f.by_triple.entry(x & 0x00FF_FFFF).or_default().push(i);
-                } else {
-                    set(&mut f.quads, hash4(x));
-                    f.by_quad.entry(x).or_default().push(i);
-                }
+        if keywords.iter().any(|k| k.len() < 3) {
+            let automaton = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .start_kind(StartKind::Both)
+                .build(keywords)?;
+            return Ok(KeywordMatcher {
+                search: Search::Automaton(automaton),
+                avx2: super::has_avx2(),
+            });
+        }
+        let lower: Vec<Vec<u8>> = keywords
+            .iter()
+            .map(|k| k.to_ascii_lowercase().into_bytes())
+            .collect();
+        let mut f = Filter {
+            quads: Box::new([0; TABLE_WORDS]),
+            triples: Box::new([0; TABLE_WORDS]),
+            by_quad: HashMap::default(),
+            by_triple: HashMap::default(),
+            fdr: fdr::Fdr::new(&lower),
+            keywords: lower,
+        };
+        for (i, k) in keywords.iter().enumerate() {
+            let x = load_folded(k.as_bytes());
+            if k.len() == 3 {
+                set(&mut f.triples, hash3(x));
+                f.by_triple.entry(x & 0x00FF_FFFF).or_default().push(i);
+            } else {
+                set(&mut f.quads, hash4(x));
+                f.by_quad.entry(x).or_default().push(i);
             }
-            f
-        });
+        }
         Ok(KeywordMatcher {
-            automaton,
-            filter,
+            search: Search::Filtered(f),
             avx2: super::has_avx2(),
         })
     }
 
     /// Every keyword occurrence, in order of start, overlapping ones included.
     pub fn for_each_hit(&self, data: &[u8], mut on_hit: impl FnMut(KeywordHit)) {
-        let Some(filter) = &self.filter else {
-            for m in self.automaton.find_overlapping_iter(data) {
-                on_hit(KeywordHit {
-                    keyword: m.pattern().as_usize(),
-                    start: m.start(),
-                    end: m.end(),
-                });
+        let filter = match &self.search {
+            Search::Filtered(filter) => filter,
+            Search::Automaton(automaton) => {
+                for m in automaton.find_overlapping_iter(data) {
+                    on_hit(KeywordHit {
+                        keyword: m.pattern().as_usize(),
+                        start: m.start(),
+                        end: m.end(),
+                    });
+                }
+                return;
             }
-            return;
         };
         let mut verify = |at: usize| {
             let x = load_folded(&data[at..]);

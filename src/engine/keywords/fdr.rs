@@ -47,6 +47,8 @@ impl Fdr {
     /// The keywords must all have three bytes or more.
     pub(super) fn new(keywords: &[Vec<u8>]) -> Fdr {
         let mut table = Box::new([u64::MAX; ENTRIES]);
+        // Offsets some keyword is too short to reach: clear in every entry.
+        let mut unconstrained = 0u64;
         for (bucket, members) in buckets(keywords).iter().enumerate() {
             for &k in members {
                 let keyword = &keywords[k];
@@ -54,11 +56,12 @@ impl Fdr {
                     let bit = 1u64 << (8 * (OFFSETS - 1 - offset) + bucket);
                     match keyword.get(offset..offset + 2) {
                         Some(pair) => table[bigram(pair[0], pair[1])] &= !bit,
-                        None => table.iter_mut().for_each(|e| *e &= !bit),
+                        None => unconstrained |= bit,
                     }
                 }
             }
         }
+        table.iter_mut().for_each(|e| *e &= !unconstrained);
         Fdr { table }
     }
 
