@@ -96,3 +96,94 @@ impl Repo {
         self.path.parent().unwrap().join(name)
     }
 }
+
+/// `GITHUB_TOKEN=<the fixture token>` and a newline.
+pub fn token_line() -> String {
+    format!("GITHUB_TOKEN={}\n", github_token())
+}
+
+/// A bare server repository with the hook installed by `tollgate hook install`, and a
+/// work tree pushing to it.
+pub struct Server {
+    pub client: Repo,
+    pub bare: PathBuf,
+}
+
+impl Server {
+    /// A server that fails closed: a push accepted because the scan failed or ran out of
+    /// time must not pass a test, so errors and timeouts reject, with a budget no
+    /// machine misses.
+    pub fn new(init: &[&str]) -> Server {
+        let server = Server::with_defaults(init);
+        server.config("tollgate.onError", "reject");
+        server.config("tollgate.onTimeout", "reject");
+        server.config("tollgate.timeout", "120s");
+        server
+    }
+
+    /// A server with every `tollgate.*` setting left at its default.
+    pub fn with_defaults(init: &[&str]) -> Server {
+        let client = Repo::new(init);
+        let bare = client.sibling("server.git");
+        let mut args = vec!["init", "-q", "--bare"];
+        args.extend_from_slice(init);
+        args.push(bare.to_str().unwrap());
+        git_in(client.path.parent().unwrap(), &args);
+        client.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+        let out = tollgate()
+            .args(["hook", "install", "--bare"])
+            .arg(&bare)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Server { client, bare }
+    }
+
+    pub fn config(&self, key: &str, value: &str) {
+        git_in(&self.bare, &["config", key, value]);
+    }
+
+    pub fn unset_config(&self, key: &str) {
+        git_output(&self.bare, &["config", "--unset", key]);
+    }
+
+    /// Push; returns (accepted, what the client printed).
+    pub fn push(&self, args: &[&str]) -> (bool, String) {
+        let mut all = vec!["push", "origin"];
+        all.extend_from_slice(args);
+        let (ok, stdout, stderr) = git_output(&self.client.path, &all);
+        (ok, format!("{stdout}\n{stderr}"))
+    }
+
+    /// The object a ref points to on the server, if it exists.
+    pub fn server_ref(&self, name: &str) -> Option<String> {
+        let (ok, out, _) = git_output(&self.bare, &["rev-parse", "--verify", "-q", name]);
+        ok.then_some(out)
+    }
+
+    pub fn audit_log(&self) -> String {
+        std::fs::read_to_string(self.bare.join("tollgate-audit.jsonl")).unwrap_or_default()
+    }
+
+    /// Put history on the server without the hook (as if it predated tollgate).
+    pub fn push_unchecked(&self, args: &[&str]) {
+        let hook = self.bare.join("hooks/pre-receive");
+        std::fs::rename(&hook, self.bare.join("hooks/off")).unwrap();
+        let (ok, out) = self.push(args);
+        std::fs::rename(self.bare.join("hooks/off"), &hook).unwrap();
+        assert!(ok, "{out}");
+    }
+}
+
+impl Repo {
+    /// Write raw bytes (any encoding, NULs, lone CRs) to a file of the work tree.
+    pub fn write_bytes(&self, rel: &str, content: &[u8]) {
+        let p = self.path.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+}
