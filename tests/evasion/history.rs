@@ -219,3 +219,20 @@ fn a_file_whose_name_is_not_utf8() {
         s.audit_log()
     );
 }
+
+/// A secret inserted into a CRLF file the server already had is on an added line.
+#[test]
+fn a_secret_inserted_into_an_existing_crlf_file() {
+    let s = server_with_main();
+    s.client
+        .commit(&[("win.ini", "[app]\r\nA=1\r\nB=2\r\n")], "windows file");
+    s.push_unchecked(&["main"]);
+    let line = token_line().replace('\n', "\r\n");
+    s.client.commit(
+        &[("win.ini", &format!("[app]\r\nA=1\r\n{line}B=2\r\n"))],
+        "edit",
+    );
+    let push = s.push(&["main"]);
+    assert_rejected_for(&s, &push, GITHUB_RULE, "win.ini");
+    assert!(push.1.contains("win.ini:3"), "{}", push.1);
+}
