@@ -75,6 +75,11 @@ fn a_tag_of_a_tree_pushed_together_with_a_clean_branch() {
         "{out}"
     );
     assert!(s.server_ref("refs/tags/treetag").is_none());
+    assert!(
+        s.audit_log().contains("refs/tags/treetag"),
+        "{}",
+        s.audit_log()
+    );
 }
 
 #[test]
