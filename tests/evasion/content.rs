@@ -174,6 +174,16 @@ fn base64_inside_base64() -> Case {
     one_file("payload.txt", format!("payload: {twice}\n").into_bytes())
 }
 
+/// A committed Kubernetes Secret: `data:` values are base64 of the secret.
+fn kubernetes_secret_data() -> Case {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ci\ntype: Opaque\ndata:\n  token: {}\n",
+        b64.encode(github_token())
+    );
+    one_file("deploy/ci-secret.yaml", manifest.into_bytes())
+}
+
 /// Every byte of the token line percent-encoded, as in a URL query.
 fn percent_encoded() -> Case {
     let encoded: String = token_line()
@@ -218,7 +228,9 @@ fn pushed_and_rejected(case: Case) {
 fn found_by_dir(case: Case) {
     let tmp = tempfile::TempDir::new().unwrap();
     for (path, bytes) in &case.files {
-        std::fs::write(tmp.path().join(path), bytes).unwrap();
+        let file = tmp.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
     }
     let out = tollgate()
         .args(["dir", "--no-config", "--no-progress", "--format", "json"])
@@ -294,5 +306,6 @@ cases!(
     fake_lfs_pointer_header,
     base64_inside_base64,
     percent_encoded,
+    kubernetes_secret_data,
     allow_marker_far_away_on_one_line,
 );
