@@ -131,7 +131,7 @@ pub enum FileContent {
 /// and a binary file is not read further, so a large binary under a large `max_size`
 /// costs 8000 bytes, not its size.
 pub fn read_file(path: &Path, max_size: u64) -> std::io::Result<FileContent> {
-    let file = File::open(path)?;
+    let file = open_regular(path)?;
     let len = file.metadata()?.len();
     if len > max_size {
         return Ok(FileContent::TooLarge(len));
@@ -158,6 +158,24 @@ pub fn read_file(path: &Path, max_size: u64) -> std::io::Result<FileContent> {
         return Ok(FileContent::TooLarge(bytes.len() as u64));
     }
     Ok(FileContent::Bytes(bytes))
+}
+
+/// Open a file the walk saw as regular without blocking if it has since been replaced
+/// by a FIFO (opening one for reading waits for a writer), and refuse anything that is
+/// no longer a regular file.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("no longer a regular file"));
+    }
+    Ok(file)
 }
 
 /// The path relative to its root, `/`-separated; a root that is a file gives its name.
@@ -342,6 +360,19 @@ mod tests {
                 "{events:?}"
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_a_file_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(read_file(&fifo, 1000).is_err());
     }
 
     #[test]
