@@ -361,9 +361,9 @@ mod tests {
         for text in &not {
             assert!(!is_lfs_pointer(text.as_bytes()), "{text:?}");
         }
+        let long_name = "a".repeat(1000);
         let padded = format!(
-            "version https://git-lfs.github.com/spec/v1\n{}oid sha256:{OID}\nsize 1\n",
-            format!("ext-0-{} sha256:{OID}\n", "a".repeat(1000))
+            "version https://git-lfs.github.com/spec/v1\next-0-{long_name} sha256:{OID}\noid sha256:{OID}\nsize 1\n"
         );
         assert!(!is_lfs_pointer(padded.as_bytes()));
     }
