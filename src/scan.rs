@@ -342,6 +342,12 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                 counters.warnings.fetch_add(1, Ordering::Relaxed);
                 diag.warn(&message);
             }
+            WalkEvent::RootError(message) => {
+                counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                counters.roots_unscanned.fetch_add(1, Ordering::Relaxed);
+                counters.warnings.fetch_add(1, Ordering::Relaxed);
+                diag.warn(&message);
+            }
             WalkEvent::UnresolvedLink(message) => {
                 // Nothing is missed, but the user may want to know.
                 counters.symlink.fetch_add(1, Ordering::Relaxed);

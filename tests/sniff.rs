@@ -292,6 +292,7 @@ fn named_paths_that_cannot_be_read_are_an_incomplete_scan() {
     for named in ["dangling", "loop-a", "pipe"] {
         let (code, doc, out) = run(&["dir", named], p);
         assert_eq!(code, 2, "{named}: {doc}");
+        assert_eq!(doc["summary"]["roots_unscanned"], 1, "{named}: {doc}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             stderr.contains("warning") && stderr.contains(named),

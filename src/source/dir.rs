@@ -30,6 +30,9 @@ pub enum WalkEvent {
     UnresolvedLink(String),
     /// Something that could not be read: the scan is incomplete.
     Error(String),
+    /// A path the user named that could not be read at all (a dangling link, a loop of
+    /// links, permission denied).
+    RootError(String),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +74,8 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &Sender<WalkEvent>) {
                 }
                 Ok(e) if e.file_type().is_dir() => continue,
                 Ok(e) => WalkEvent::Special(e.into_path()),
-                Err(err) if err.depth() > 0 && leads_nowhere(&err) => {
+                Err(err) if err.depth() == 0 => WalkEvent::RootError(walk_error_message(&err)),
+                Err(err) if leads_nowhere(&err) => {
                     WalkEvent::UnresolvedLink(walk_error_message(&err))
                 }
                 Err(err) => WalkEvent::Error(walk_error_message(&err)),
@@ -356,7 +360,7 @@ mod tests {
         for named in ["dangling", "self"] {
             let events = collect(&dir.path().join(named), false);
             assert!(
-                matches!(events.as_slice(), [WalkEvent::Error(_)]),
+                matches!(events.as_slice(), [WalkEvent::RootError(_)]),
                 "{events:?}"
             );
         }
