@@ -75,7 +75,17 @@ fn evasions() -> Vec<(&'static str, Vec<u8>)> {
                 &utf16(&format!("\n\n{line}"), false)[2..],
             ]),
         ),
+        (
+            "mark-and-late-nul.txt",
+            cat(&[b"\xFF\xFE", late_nul.as_bytes()]),
+        ),
         ("late-nul.txt", late_nul.into_bytes()),
+        // Real UTF-16 whose first 8000 bytes have no zero byte: git shows it as text, and
+        // the token is in its UTF-16 reading only.
+        (
+            "utf16-cjk-first.ps1",
+            utf16(&format!("{}\n\n{line}", "中".repeat(4100)), false),
+        ),
         // Distinct contents: a blob shared by two paths is scanned once.
         ("leak.png", format!("# png\n\n{line}").into_bytes()),
         ("vendor/app.jar", format!("# jar\n\n{line}").into_bytes()),
@@ -248,6 +258,18 @@ fn a_range_reads_the_old_version_of_a_file_as_it_reads_the_new_one() {
             format!("b{before}").into_bytes(),
             utf16(&format!("b{after}"), false),
         ),
+        // A mark and a NUL past the window: read as it is and as UTF-16, old and new.
+        (
+            "both-readings.txt",
+            cat(&[
+                b"\xFF\xFE",
+                format!("#{}\n\0\n{before}", "a".repeat(8100)).as_bytes(),
+            ]),
+            cat(&[
+                b"\xFF\xFE",
+                format!("#{}\n\0\n{after}", "a".repeat(8100)).as_bytes(),
+            ]),
+        ),
     ];
     let repo = Repo::new(&[]);
     for (name, old, _) in &cases {
@@ -262,7 +284,15 @@ fn a_range_reads_the_old_version_of_a_file_as_it_reads_the_new_one() {
     let range = format!("{base}..HEAD");
     let (code, doc, _) = run(&["git", ".", "--range", &range, "--no-redact"], &repo.path);
     assert_eq!(code, 1);
-    let mut expected: Vec<(String, u64)> = cases.iter().map(|c| (c.0.to_string(), 3)).collect();
+    let mut expected: Vec<(String, u64)> = cases
+        .iter()
+        .map(|c| {
+            (
+                c.0.to_string(),
+                if c.0 == "both-readings.txt" { 5 } else { 3 },
+            )
+        })
+        .collect();
     expected.sort();
     assert_eq!(token_lines(&doc, ""), expected, "{doc}");
     let secrets: Vec<&str> = doc["findings"]
