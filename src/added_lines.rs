@@ -19,6 +19,7 @@ use gix::ObjectId;
 use crate::finding::Finding;
 use crate::scan::BlobReport;
 use crate::source::git::{self, BlobRead};
+use crate::source::sniff::{sniff, Sniffed};
 
 /// The 1-based numbers of the lines of `new` that `old` does not have: each line of
 /// `old` pairs off with one equal line of `new`, wherever it moved to. A trailing `\r` is
@@ -96,22 +97,36 @@ fn earlier(
         let BlobRead::Data(old) = git::read_blob(repo, id, max_size, buffer) else {
             continue;
         };
-        // The new text was transcoded from UTF-16 if it was UTF-16; so is the old.
-        let Ok(old) = git::blob_text(old) else {
+        // The old version is read the way the new one was (one classification for
+        // both), and a line is added only if no reading of the old version has it.
+        let Sniffed::Text(views) = sniff(old) else {
             continue;
         };
-        let against = added_lines(&old, new);
+        let against = if let [view] = views.as_slice() {
+            added_lines(&view.text, new)
+        } else {
+            let joined = views
+                .iter()
+                .map(|v| &*v.text)
+                .collect::<Vec<_>>()
+                .join(&b'\n');
+            added_lines(&joined, new)
+        };
         let (posture, pods) = if structural {
-            let before = rescan(&old);
-            (
-                before
-                    .findings
-                    .iter()
-                    .filter(|f| f.secret.is_empty())
-                    .map(posture_key)
-                    .collect(),
-                before.facts.pods.iter().map(pod_key).collect(),
-            )
+            let mut posture = HashSet::new();
+            let mut pods = HashSet::new();
+            for view in &views {
+                let before = rescan(&view.text);
+                posture.extend(
+                    before
+                        .findings
+                        .iter()
+                        .filter(|f| f.secret.is_empty())
+                        .map(posture_key),
+                );
+                pods.extend(before.facts.pods.iter().map(pod_key));
+            }
+            (posture, pods)
         } else {
             (HashSet::new(), HashSet::new())
         };

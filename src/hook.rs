@@ -21,7 +21,8 @@ use crate::finding::{Confidence, Finding, GitContext};
 use crate::scan::{scan_blob, ScanConfig};
 use crate::snippet;
 use crate::source::git::{self, BlobRead, HistoryPlan};
-use crate::source::{has_binary_extension, Provenance};
+use crate::source::sniff::{sniff, Sniffed};
+use crate::source::Provenance;
 
 /// The push option that asks to skip the scan (honoured only with `tollgate.allowBypass`).
 pub const SKIP_PUSH_OPTION: &str = "tollgate.skip";
@@ -779,12 +780,11 @@ fn scan_pushed_blobs(
     let outcomes: Vec<BlobOutcome> = plan
         .blobs
         .par_iter()
-        .filter_map(|blob| {
+        .flat_map_iter(|blob| {
             let path = &plan.paths[blob.path as usize];
             // Every pushed blob has its commit.
-            blob.commit?;
-            if has_binary_extension(path) {
-                return None;
+            if blob.commit.is_none() {
+                return Vec::new();
             }
             let cell = handles.get_or(|| {
                 std::cell::RefCell::new((
@@ -797,47 +797,53 @@ fn scan_pushed_blobs(
             let data = match git::read_blob(repo, &blob.id, config.max_file_size, buffer) {
                 BlobRead::Data(d) => d,
                 BlobRead::TooLarge(size) => {
-                    return Some(BlobOutcome::NotScanned(format!(
+                    return vec![BlobOutcome::NotScanned(format!(
                         "{path} ({size} bytes) not scanned: over tollgate.maxFileSize"
-                    )))
+                    ))]
                 }
                 BlobRead::Missing => {
-                    return Some(BlobOutcome::NotScanned(format!(
+                    return vec![BlobOutcome::NotScanned(format!(
                         "missing blob {} ({path})",
                         blob.id
-                    )))
+                    ))]
                 }
                 BlobRead::Error(e) => {
-                    return Some(BlobOutcome::NotScanned(format!(
+                    return vec![BlobOutcome::NotScanned(format!(
                         "cannot read blob {} ({path}): {e}",
                         blob.id
-                    )))
+                    ))]
                 }
             };
-            let Ok(data) = git::blob_text(data) else {
-                return None;
+            // Binary blobs (by git's rule) and whole LFS pointers hold no text to judge.
+            let Sniffed::Text(views) = sniff(data) else {
+                return Vec::new();
             };
-            let data = data.into_owned();
             let provenance = Provenance {
                 path: path.clone(),
                 rel_path: path.clone(),
                 git: Some(plan.git_context(blob)),
             };
-            let mut report = scratches.with(|s| scan_blob(engine, &data, &provenance, config, s));
-            if report.findings.is_empty() && report.facts.is_empty() {
-                return None;
-            }
             let previous = plan.previous_blobs(blob);
-            added_lines::keep_added_against(
-                repo,
-                &previous,
-                &data,
-                config.max_file_size,
-                old_buffer,
-                &mut report,
-                &|old| scratches.with(|s| scan_blob(engine, old, &provenance, config, s)),
-            );
-            Some(BlobOutcome::Scanned(report))
+            let mut outcomes = Vec::new();
+            for view in &views {
+                let data = &view.text;
+                let mut report =
+                    scratches.with(|s| scan_blob(engine, data, &provenance, config, s));
+                if report.findings.is_empty() && report.facts.is_empty() {
+                    continue;
+                }
+                added_lines::keep_added_against(
+                    repo,
+                    &previous,
+                    data,
+                    config.max_file_size,
+                    old_buffer,
+                    &mut report,
+                    &|old| scratches.with(|s| scan_blob(engine, old, &provenance, config, s)),
+                );
+                outcomes.push(BlobOutcome::Scanned(report));
+            }
+            outcomes
         })
         .collect();
     let mut scan = PushScan {

@@ -24,8 +24,9 @@ use crate::finding::{fingerprint, redact, Confidence, Finding, K8sContext};
 use crate::k8s::{self, checks::Hit, checks::CHECKS};
 use crate::snippet;
 use crate::source::dir::{self, FileContent, WalkEvent, WalkOptions};
-use crate::source::git::{self, BlobRead, HistoryOptions, NotText};
-use crate::source::{has_binary_extension, Blob, Provenance};
+use crate::source::git::{self, BlobRead, HistoryOptions};
+use crate::source::sniff::{sniff, Sniffed};
+use crate::source::Provenance;
 
 /// Default for `--max-file-size`.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
@@ -254,31 +255,43 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                     return;
                 }
                 match dir::read_file(&entry.path, config.max_file_size) {
-                    Ok(FileContent::Text(bytes)) => {
-                        let blob = Blob {
-                            bytes,
-                            provenance: Provenance {
-                                rel_path,
-                                path,
-                                git: None,
-                            },
+                    Ok(FileContent::Bytes(bytes)) => {
+                        let provenance = Provenance {
+                            rel_path,
+                            path,
+                            git: None,
                         };
-                        let report = scratches.with(|scratch| {
-                            scan_blob(&engine, &blob.bytes, &blob.provenance, config, scratch)
-                        });
+                        let views = match sniff(&bytes) {
+                            Sniffed::Text(views) => views,
+                            Sniffed::Binary => {
+                                counters.binary.fetch_add(1, Ordering::Relaxed);
+                                diag.note(&format!("skipped {}: binary", provenance.path));
+                                return;
+                            }
+                            Sniffed::LfsPointer => {
+                                counters.lfs_pointer.fetch_add(1, Ordering::Relaxed);
+                                diag.note(&format!("skipped {}: Git LFS pointer", provenance.path));
+                                return;
+                            }
+                        };
                         counters.files.fetch_add(1, Ordering::Relaxed);
                         counters
                             .bytes
-                            .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
-                        counters.add_suppressed(&report);
-                        if let Some(err) = &report.parse_error {
-                            diag.note(&format!(
-                                "{}: not valid YAML ({err}); Kubernetes context read from its lines",
-                                blob.provenance.path
-                            ));
-                        }
-                        if let Some(n) = collector.add(report) {
-                            diag.progress.set_message(progress_message(&counters, n));
+                            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                        for view in &views {
+                            let report = scratches.with(|scratch| {
+                                scan_blob(&engine, &view.text, &provenance, config, scratch)
+                            });
+                            counters.add_suppressed(&report);
+                            if let Some(err) = &report.parse_error {
+                                diag.note(&format!(
+                                    "{}: not valid YAML ({err}); Kubernetes context read from its lines",
+                                    provenance.path
+                                ));
+                            }
+                            if let Some(n) = collector.add(report) {
+                                diag.progress.set_message(progress_message(&counters, n));
+                            }
                         }
                     }
                     Ok(FileContent::TooLarge(len)) => {
@@ -326,6 +339,18 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
             }
             WalkEvent::Error(message) => {
                 counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                counters.warnings.fetch_add(1, Ordering::Relaxed);
+                diag.warn(&message);
+            }
+            WalkEvent::RootError(message) => {
+                counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                counters.roots_unscanned.fetch_add(1, Ordering::Relaxed);
+                counters.warnings.fetch_add(1, Ordering::Relaxed);
+                diag.warn(&message);
+            }
+            WalkEvent::UnresolvedLink(message) => {
+                // Nothing is missed, but the user may want to know.
+                counters.symlink.fetch_add(1, Ordering::Relaxed);
                 counters.warnings.fetch_add(1, Ordering::Relaxed);
                 diag.warn(&message);
             }
@@ -444,11 +469,6 @@ pub fn scan_git(
                 Some(c) => format!("{path} in commit {}", plan.commits[c as usize].id),
                 None => path.clone(),
             };
-            if has_binary_extension(&path) {
-                counters.binary.fetch_add(1, Ordering::Relaxed);
-                diag.note(&format!("skipped {}: binary file type", at()));
-                continue;
-            }
             let data = match git::read_blob(handle, &id, config.max_file_size, buffer) {
                 BlobRead::Data(data) => {
                     let before = inflated.fetch_add(data.len() as u64, Ordering::Relaxed);
@@ -476,52 +496,61 @@ pub fn scan_git(
                     continue;
                 }
             };
-            let data = match git::blob_text(data) {
-                Ok(text) => text,
-                Err(NotText::LfsPointer) => {
+            let views = match sniff(data) {
+                Sniffed::Text(views) => views,
+                Sniffed::LfsPointer => {
                     counters.lfs_pointer.fetch_add(1, Ordering::Relaxed);
                     diag.note(&format!("skipped {}: Git LFS pointer", at()));
                     continue;
                 }
-                Err(NotText::Binary) => {
+                Sniffed::Binary => {
                     counters.binary.fetch_add(1, Ordering::Relaxed);
                     diag.note(&format!("skipped {}: binary", at()));
                     continue;
                 }
             };
+            let blob_len = data.len() as u64;
             let provenance = Provenance {
                 rel_path: path.clone(),
                 path,
                 git: Some(plan.git_context(record)),
             };
-            let mut report = scratches
-                .with(|scratch| scan_blob(&engine, &data, &provenance, config, scratch));
-            // Earlier versions are read only for a blob with something to filter.
-            if added_lines_only && !(report.findings.is_empty() && report.facts.pods.is_empty()) {
-                let dropped = crate::added_lines::keep_added_against(
-                    handle,
-                    &plan.previous_blobs(record),
-                    &data,
-                    config.max_file_size,
-                    previous_buffer,
-                    &mut report,
-                    &|old| scratches.with(|s| scan_blob(&engine, old, &provenance, config, s)),
-                );
-                counters.not_added.fetch_add(dropped, Ordering::Relaxed);
+            let mut reports = Vec::with_capacity(views.len());
+            for view in &views {
+                let mut report = scratches
+                    .with(|scratch| scan_blob(&engine, &view.text, &provenance, config, scratch));
+                // Earlier versions are read only for a blob with something to filter.
+                if added_lines_only
+                    && !(report.findings.is_empty() && report.facts.pods.is_empty())
+                {
+                    let dropped = crate::added_lines::keep_added_against(
+                        handle,
+                        &plan.previous_blobs(record),
+                        &view.text,
+                        config.max_file_size,
+                        previous_buffer,
+                        &mut report,
+                        &|old| scratches.with(|s| scan_blob(&engine, old, &provenance, config, s)),
+                    );
+                    counters.not_added.fetch_add(dropped, Ordering::Relaxed);
+                }
+                reports.push(report);
             }
             let scanned = counters.files.fetch_add(1, Ordering::Relaxed) + 1;
-            counters
-                .bytes
-                .fetch_add(data.len() as u64, Ordering::Relaxed);
-            counters.add_suppressed(&report);
-            if let Some(err) = &report.parse_error {
-                diag.note(&format!(
-                    "{} in commit {}: not valid YAML ({err}); Kubernetes context read from its lines",
-                    provenance.path,
-                    provenance.git.as_ref().map_or("", |g| g.commit.as_str()),
-                ));
+            counters.bytes.fetch_add(blob_len, Ordering::Relaxed);
+            let mut added = None;
+            for report in reports {
+                counters.add_suppressed(&report);
+                if let Some(err) = &report.parse_error {
+                    diag.note(&format!(
+                        "{} in commit {}: not valid YAML ({err}); Kubernetes context read from its lines",
+                        provenance.path,
+                        provenance.git.as_ref().map_or("", |g| g.commit.as_str()),
+                    ));
+                }
+                added = collector.add(report).or(added);
             }
-            match collector.add(report) {
+            match added {
                 Some(n) => show_progress(n),
                 None if scanned % 256 == 0 => show_progress(collector.len()),
                 None => {}
@@ -908,6 +937,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Blob;
 
     fn blob(text: &str) -> Blob {
         Blob {

@@ -20,9 +20,10 @@ use crate::scan::{
     build_engine, outcome, rule_count, scan_blob, Collector, Counters, Diagnostics, ScanConfig,
     ScanOutcome,
 };
-use crate::source::git::{self, BlobRead, NotText};
+use crate::source::git::{self, BlobRead};
 use crate::source::index::{staged_changes, StagedBlob};
-use crate::source::{has_binary_extension, Provenance};
+use crate::source::sniff::{sniff, Sniffed};
+use crate::source::Provenance;
 
 /// Delta-base cache per worker: a commit's worth of blobs, mostly loose objects.
 const CACHE_PER_THREAD: usize = 8 << 20;
@@ -135,11 +136,6 @@ fn scan_one(
         diag.note(&format!("skipped {path}: allow-paths in the config"));
         return;
     }
-    if has_binary_extension(path) {
-        counters.binary.fetch_add(1, Ordering::Relaxed);
-        diag.note(&format!("skipped {path}: binary file type"));
-        return;
-    }
     let data = match git::read_blob(repo, &staged.id, config.max_file_size, buffer) {
         BlobRead::Data(data) => data,
         BlobRead::TooLarge(size) => {
@@ -168,14 +164,14 @@ fn scan_one(
             return;
         }
     };
-    let data = match git::blob_text(data) {
-        Ok(text) => text,
-        Err(NotText::LfsPointer) => {
+    let views = match sniff(data) {
+        Sniffed::Text(views) => views,
+        Sniffed::LfsPointer => {
             counters.lfs_pointer.fetch_add(1, Ordering::Relaxed);
             diag.note(&format!("skipped {path}: Git LFS pointer"));
             return;
         }
-        Err(NotText::Binary) => {
+        Sniffed::Binary => {
             counters.binary.fetch_add(1, Ordering::Relaxed);
             diag.note(&format!("skipped {path}: binary"));
             return;
@@ -186,28 +182,30 @@ fn scan_one(
         rel_path: path.clone(),
         git: None,
     };
-    let mut report = scratches.with(|s| scan_blob(engine, &data, &provenance, config, s));
     counters.files.fetch_add(1, Ordering::Relaxed);
     counters
         .bytes
         .fetch_add(data.len() as u64, Ordering::Relaxed);
-    counters.add_suppressed(&report);
-    if let Some(err) = &report.parse_error {
-        diag.note(&format!(
-            "{path}: not valid YAML ({err}); Kubernetes context read from its lines"
-        ));
+    for view in &views {
+        let mut report = scratches.with(|s| scan_blob(engine, &view.text, &provenance, config, s));
+        counters.add_suppressed(&report);
+        if let Some(err) = &report.parse_error {
+            diag.note(&format!(
+                "{path}: not valid YAML ({err}); Kubernetes context read from its lines"
+            ));
+        }
+        if added_only {
+            let dropped = added_lines::keep_added_against(
+                repo,
+                &staged.previous,
+                &view.text,
+                config.max_file_size,
+                previous_buffer,
+                &mut report,
+                &|old| scratches.with(|s| scan_blob(engine, old, &provenance, config, s)),
+            );
+            counters.not_added.fetch_add(dropped, Ordering::Relaxed);
+        }
+        collector.add(report);
     }
-    if added_only {
-        let dropped = added_lines::keep_added_against(
-            repo,
-            &staged.previous,
-            &data,
-            config.max_file_size,
-            previous_buffer,
-            &mut report,
-            &|old| scratches.with(|s| scan_blob(engine, old, &provenance, config, s)),
-        );
-        counters.not_added.fetch_add(dropped, Ordering::Relaxed);
-    }
-    collector.add(report);
 }

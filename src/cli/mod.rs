@@ -319,11 +319,12 @@ fn run_dir(args: DirArgs) -> anyhow::Result<u8> {
     Ok(exit_status(&outcome, args.output.exit_code))
 }
 
-/// 2 when part of what was asked could not be read (findings are still printed, but the
-/// audit is not a clean bill), else `exit_code` for findings, else 0.
+/// 2 when part of what was asked could not be read (an object of the history, a file or
+/// directory of a tree; findings are still printed, but the audit is not a clean bill),
+/// else `exit_code` for findings, else 0.
 fn exit_status(outcome: &ScanOutcome, exit_code: u8) -> u8 {
     let s = &outcome.summary;
-    if s.history.as_ref().is_some_and(|h| !h.complete) {
+    if s.history.as_ref().is_some_and(|h| !h.complete) || s.skipped.unreadable > 0 {
         2
     } else if !outcome.findings.is_empty() {
         exit_code

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use crossbeam_channel::Sender;
 use walkdir::WalkDir;
 
+use super::sniff::{binary_by_head, BINARY_CHECK_WINDOW};
+
 /// A file to scan, with the root it was found under.
 #[derive(Debug, Clone)]
 pub struct DirEntry {
@@ -23,7 +25,14 @@ pub enum WalkEvent {
     Symlink(PathBuf),
     /// A FIFO, socket or device: reading it could block or never end.
     Special(PathBuf),
+    /// A followed link inside a tree that leads to no content: back to a directory the
+    /// walk is already in (read there), to nothing, or round a chain of links.
+    UnresolvedLink(String),
+    /// Something that could not be read: the scan is incomplete.
     Error(String),
+    /// A path the user named that could not be read at all (a dangling link, a loop of
+    /// links, permission denied).
+    RootError(String),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +74,10 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &Sender<WalkEvent>) {
                 }
                 Ok(e) if e.file_type().is_dir() => continue,
                 Ok(e) => WalkEvent::Special(e.into_path()),
+                Err(err) if err.depth() == 0 => WalkEvent::RootError(walk_error_message(&err)),
+                Err(err) if leads_nowhere(&err) => {
+                    WalkEvent::UnresolvedLink(walk_error_message(&err))
+                }
                 Err(err) => WalkEvent::Error(walk_error_message(&err)),
             };
             if tx.send(event).is_err() {
@@ -78,6 +91,23 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &Sender<WalkEvent>) {
 /// forever when read (`/proc/kmsg`). They are skipped when a walk reaches them.
 fn is_virtual_fs(path: &Path) -> bool {
     [Path::new("/proc"), Path::new("/sys"), Path::new("/dev")].contains(&path)
+}
+
+/// A link whose target is a walked ancestor, is missing, or is a loop of links: there
+/// is no content behind it that the walk does not read. Anything else that fails
+/// (permission denied, an I/O error) is content left unread.
+fn leads_nowhere(err: &walkdir::Error) -> bool {
+    if err.loop_ancestor().is_some() {
+        return true;
+    }
+    let is_link = err
+        .path()
+        .and_then(|p| std::fs::symlink_metadata(p).ok())
+        .is_some_and(|m| m.file_type().is_symlink());
+    is_link
+        && err.io_error().is_some_and(|e| {
+            e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP)
+        })
 }
 
 fn walk_error_message(err: &walkdir::Error) -> String {
@@ -95,33 +125,61 @@ fn walk_error_message(err: &walkdir::Error) -> String {
 /// What reading a file gave.
 #[derive(Debug)]
 pub enum FileContent {
-    Text(Vec<u8>),
+    /// The whole file, not binary by its head: [`super::sniff::sniff`] says how to read it.
+    Bytes(Vec<u8>),
     TooLarge(u64),
     Binary,
 }
 
-/// Read a file, skipping it if larger than `max_size` or binary.
+/// Read a file, skipping it if larger than `max_size` or binary. The head is read first
+/// and a binary file is not read further, so a large binary under a large `max_size`
+/// costs 8000 bytes, not its size.
 pub fn read_file(path: &Path, max_size: u64) -> std::io::Result<FileContent> {
-    let file = File::open(path)?;
+    let file = open_regular(path)?;
     let len = file.metadata()?.len();
     if len > max_size {
         return Ok(FileContent::TooLarge(len));
     }
     // An empty file needs no read; a kernel file that claims to be empty may block.
     if len == 0 {
-        return Ok(FileContent::Text(Vec::new()));
+        return Ok(FileContent::Bytes(Vec::new()));
     }
-    let mut bytes = Vec::with_capacity(len as usize);
     // The file may grow while we read it: never take more than the limit.
-    file.take(max_size + 1).read_to_end(&mut bytes)?;
+    let mut reader = file.take(max_size + 1);
+    let head_len = len.min(BINARY_CHECK_WINDOW as u64) as usize;
+    let mut bytes = Vec::with_capacity(head_len);
+    (&mut reader)
+        .take(BINARY_CHECK_WINDOW as u64)
+        .read_to_end(&mut bytes)?;
+    if binary_by_head(&bytes) {
+        return Ok(FileContent::Binary);
+    }
+    if bytes.len() == BINARY_CHECK_WINDOW {
+        bytes.reserve((len as usize).saturating_sub(bytes.len()));
+        reader.read_to_end(&mut bytes)?;
+    }
     if bytes.len() as u64 > max_size {
         return Ok(FileContent::TooLarge(bytes.len() as u64));
     }
-    let bytes = super::utf16_to_utf8(bytes);
-    if super::is_binary(&bytes) {
-        return Ok(FileContent::Binary);
+    Ok(FileContent::Bytes(bytes))
+}
+
+/// Open a file the walk saw as regular without blocking if it has since been replaced
+/// by a FIFO (opening one for reading waits for a writer), and refuse anything that is
+/// no longer a regular file.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
     }
-    Ok(FileContent::Text(bytes))
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("no longer a regular file"));
+    }
+    Ok(file)
 }
 
 /// The path relative to its root, `/`-separated; a root that is a file gives its name.
@@ -240,6 +298,85 @@ mod tests {
             FileContent::Binary
         ));
         assert!(read_file(&dir.path().join("missing"), 10).is_err());
+    }
+
+    #[test]
+    fn a_large_binary_is_judged_by_its_head_without_reading_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let sparse = dir.path().join("disk.img");
+        // 64 GiB of holes: reading it whole would take minutes and the memory to hold it.
+        let file = File::create(&sparse).unwrap();
+        file.set_len(64 << 30).unwrap();
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            read_file(&sparse, u64::MAX - 1).unwrap(),
+            FileContent::Binary
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_utf16_head_and_a_late_nul_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let utf16 = dir.path().join("win.ps1");
+        let mut bytes = vec![0xFF, 0xFE];
+        for _ in 0..10_000 {
+            bytes.extend_from_slice(&[b'a', 0]);
+        }
+        std::fs::write(&utf16, &bytes).unwrap();
+        assert!(matches!(read_file(&utf16, 1 << 20).unwrap(), FileContent::Bytes(b) if b == bytes));
+        let late = dir.path().join("late.txt");
+        let mut bytes = vec![b'a'; BINARY_CHECK_WINDOW];
+        bytes.extend_from_slice(b"\0key=abc\n");
+        std::fs::write(&late, &bytes).unwrap();
+        assert!(matches!(read_file(&late, 1 << 20).unwrap(), FileContent::Bytes(b) if b == bytes));
+        let exact = dir.path().join("exact.txt");
+        std::fs::write(&exact, vec![b'a'; BINARY_CHECK_WINDOW]).unwrap();
+        assert!(
+            matches!(read_file(&exact, 1 << 20).unwrap(), FileContent::Bytes(b) if b.len() == BINARY_CHECK_WINDOW)
+        );
+        assert!(matches!(
+            read_file(&late, BINARY_CHECK_WINDOW as u64).unwrap(),
+            FileContent::TooLarge(_)
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_to_nothing_inside_a_tree_are_not_unreadable_content() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("nowhere", dir.path().join("dangling")).unwrap();
+        std::os::unix::fs::symlink("self", dir.path().join("self")).unwrap();
+        let events = collect(dir.path(), true);
+        let unresolved = events
+            .iter()
+            .filter(|e| matches!(e, WalkEvent::UnresolvedLink(_)))
+            .count();
+        assert_eq!(unresolved, 3, "{events:?}");
+        assert!(!events.iter().any(|e| matches!(e, WalkEvent::Error(_))));
+        // Named on the command line, the same links are paths that could not be read.
+        for named in ["dangling", "self"] {
+            let events = collect(&dir.path().join(named), false);
+            assert!(
+                matches!(events.as_slice(), [WalkEvent::RootError(_)]),
+                "{events:?}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_a_file_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(read_file(&fifo, 1000).is_err());
     }
 
     #[test]

@@ -990,34 +990,6 @@ pub fn read_blob<'a>(
     }
 }
 
-/// Why a blob is not scanned as text.
-pub enum NotText {
-    LfsPointer,
-    Binary,
-}
-
-/// The text to scan in a blob. UTF-16 (with a byte-order mark) is transcoded first: it is
-/// full of NUL bytes and would otherwise look binary.
-pub fn blob_text(data: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, NotText> {
-    if is_lfs_pointer(data) {
-        return Err(NotText::LfsPointer);
-    }
-    let text = if data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF]) {
-        std::borrow::Cow::Owned(crate::source::utf16_to_utf8(data.to_vec()))
-    } else {
-        std::borrow::Cow::Borrowed(data)
-    };
-    if crate::source::is_binary(&text) {
-        return Err(NotText::Binary);
-    }
-    Ok(text)
-}
-
-/// A Git LFS pointer file: the blob stands for content stored elsewhere.
-pub fn is_lfs_pointer(data: &[u8]) -> bool {
-    data.len() < 1024 && data.starts_with(b"version https://git-lfs.github.com/spec/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1030,12 +1002,5 @@ mod tests {
         assert_eq!(tree_order(b"a", true, b"ab", false), Ordering::Less);
         assert_eq!(tree_order(b"a", false, b"a", false), Ordering::Equal);
         assert_eq!(tree_order(b"a", false, b"a.txt", false), Ordering::Less);
-    }
-
-    #[test]
-    fn lfs_pointers_are_recognised() {
-        let pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
-        assert!(is_lfs_pointer(pointer));
-        assert!(!is_lfs_pointer(b"version = 1\n"));
     }
 }
