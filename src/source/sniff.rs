@@ -6,7 +6,7 @@
 //! The rule is built so that no prefix or name a pusher picks can hide text: content git
 //! shows as text (no NUL byte in the first 8000 bytes) is always scanned as it is. A
 //! byte-order mark only *adds* a reading: the transcoded text is scanned besides the raw
-//! bytes, unless the raw bytes cannot hold a secret in that reading. A blob is skipped
+//! bytes. A blob is skipped
 //! as binary only when git would call it binary and no byte-order mark offers another
 //! reading; as an LFS pointer only when the whole blob is a pointer per the spec.
 
@@ -50,8 +50,9 @@ pub enum Sniffed<'a> {
 ///   character below U+0100 (every code unit has a non-zero high byte), so no ASCII
 ///   keyword or secret could appear in it: a byte-order mark then changes nothing.
 /// - A UTF-16/32 byte-order mark and a NUL somewhere: the transcoded text, and the bytes
-///   as they are too when git would show them as text (the first NUL is past the
-///   binary-check window). Transcoding is lossy (an unpaired surrogate becomes U+FFFD), so
+///   as they are too (a mark cannot vouch for what follows it: a UTF-16 first line may
+///   be followed by ASCII, and a UTF-32 mark's own zero bytes make ASCII after it look
+///   binary). Transcoding is lossy (an unpaired surrogate becomes U+FFFD), so
 ///   bad units cannot make the rest of the text vanish, and the transcoded text is not
 ///   put through the NUL test: U+0000 characters are no way to have it skipped.
 /// - Otherwise a NUL in the first 8000 bytes is binary, and one past them is text.
@@ -63,10 +64,15 @@ pub fn sniff(bytes: &[u8]) -> Sniffed<'_> {
         return Sniffed::Text(vec![as_is(bytes)]);
     };
     let mut views = Vec::new();
-    if first_nul >= BINARY_CHECK_WINDOW {
+    let marked = bom_encodings(bytes);
+    // A mark says nothing about the bytes after it: whatever part of them is not really
+    // that encoding (ASCII after a UTF-16 first line, ASCII after a UTF-32 mark, whose
+    // own zero bytes are the only NULs) is text only as it is. A real UTF-16/32 file
+    // read as it is holds no ASCII run a rule could match, so this costs one cheap scan.
+    if first_nul >= BINARY_CHECK_WINDOW || !marked.is_empty() {
         views.push(as_is(bytes));
     }
-    for &encoding in bom_encodings(bytes) {
+    for &encoding in marked {
         views.push(View {
             encoding,
             text: Cow::Owned(transcode(bytes, encoding)),
@@ -249,14 +255,41 @@ mod tests {
 
     #[test]
     fn real_utf16_is_transcoded_both_ways() {
+        let le = utf16le("key=abc\nx");
         assert_eq!(
-            views(&utf16le("key=abc\nx")),
-            vec![(Encoding::Utf16Le, b"key=abc\nx".to_vec())]
+            views(&le),
+            vec![
+                (Encoding::AsIs, le.clone()),
+                (Encoding::Utf16Le, b"key=abc\nx".to_vec())
+            ]
         );
+        let be = utf16be("key=abc\nx");
         assert_eq!(
-            views(&utf16be("key=abc\nx")),
-            vec![(Encoding::Utf16Be, b"key=abc\nx".to_vec())]
+            views(&be),
+            vec![
+                (Encoding::AsIs, be.clone()),
+                (Encoding::Utf16Be, b"key=abc\nx".to_vec())
+            ]
         );
+    }
+
+    #[test]
+    fn ascii_after_a_mark_is_read_as_it_is_whatever_the_nul_bytes() {
+        // A UTF-32 mark's own zero bytes are the only NULs.
+        for mark in [&[0xFF, 0xFE, 0, 0][..], &[0, 0, 0xFE, 0xFF]] {
+            let mut bytes = mark.to_vec();
+            bytes.extend_from_slice(b"\nGITHUB_TOKEN=ghp_abc\n");
+            assert!(views(&bytes)
+                .iter()
+                .any(|(e, t)| *e == Encoding::AsIs && t == &bytes));
+        }
+        // A real UTF-16 first line, then ASCII: the UTF-16 reading turns the tail into
+        // CJK characters; the bytes as they are still hold it.
+        let mut mixed = utf16le("# notes\n");
+        mixed.extend_from_slice(b"GITHUB_TOKEN=ghp_abc\n");
+        let got = views(&mixed);
+        assert_eq!(got[0], (Encoding::AsIs, mixed.clone()));
+        assert_eq!(got[1].0, Encoding::Utf16Le);
     }
 
     #[test]
@@ -268,12 +301,16 @@ mod tests {
             be.extend_from_slice(&(c as u32).to_be_bytes());
         }
         let got = views(&le);
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0], (Encoding::Utf32Le, "token=é1".as_bytes().to_vec()));
-        assert_eq!(got[1].0, Encoding::Utf16Le);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], (Encoding::AsIs, le.clone()));
+        assert_eq!(got[1], (Encoding::Utf32Le, "token=é1".as_bytes().to_vec()));
+        assert_eq!(got[2].0, Encoding::Utf16Le);
         assert_eq!(
             views(&be),
-            vec![(Encoding::Utf32Be, "token=é1".as_bytes().to_vec())]
+            vec![
+                (Encoding::AsIs, be.clone()),
+                (Encoding::Utf32Be, "token=é1".as_bytes().to_vec())
+            ]
         );
         // UTF-16LE text whose first character is U+0000 is not lost to the UTF-32 reading.
         let hidden = utf16le("\0key=abc");
@@ -292,10 +329,10 @@ mod tests {
         let got = views(&bytes);
         assert_eq!(
             got.iter().map(|v| v.0).collect::<Vec<_>>(),
-            [Encoding::Utf32Le, Encoding::Utf16Le]
+            [Encoding::AsIs, Encoding::Utf32Le, Encoding::Utf16Le]
         );
         assert_eq!(
-            String::from_utf8(got[1].1.clone()).unwrap(),
+            String::from_utf8(got[2].1.clone()).unwrap(),
             "\0\0a\u{FFFD}key=abc\u{FFFD}"
         );
     }
