@@ -20,7 +20,7 @@ use args::{
     GitArgs, HookCommand, HookTargetArgs, OutputArgs, RuleArgs, RulesCommand, ScanArgs, StagedArgs,
 };
 
-use crate::baseline::{self, Baseline};
+use crate::baseline::{self, Baseline, Coverage};
 use crate::config::{self, RepoConfig};
 use crate::engine::check::check_rules;
 use crate::engine::decode::DecodeLimits;
@@ -436,17 +436,7 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
         }
         BaselineScan::Git(a) => scan_history(a, &config)?,
     };
-    let mut err = io::stderr().lock();
-    let status = match exit_status(&outcome, 0) {
-        2 => {
-            writeln!(
-                err,
-                "tollgate: warning: the scan was not complete; the baseline may miss findings"
-            )?;
-            2
-        }
-        _ => 0,
-    };
+    let coverage = coverage(&outcome);
     if creating {
         let made = Baseline::of(&outcome.findings);
         made.save(&file)?;
@@ -460,22 +450,24 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
             "use it with `--baseline {}`, or `baseline: ...` in .tollgate.yaml",
             file.display()
         );
-        return Ok(status);
+        // Written all the same: a baseline that misses a finding only makes later scans
+        // report it, never hides one. The exit status says it is not the whole story.
+        if coverage == Coverage::Incomplete {
+            eprintln!(
+                "tollgate: warning: the scan was not complete (see the warnings above): the \
+                 baseline holds only the findings in what could be read; findings in the rest \
+                 will be reported as new once it can be read"
+            );
+            return Ok(2);
+        }
+        return Ok(0);
     }
+    // Pruning loaded the baseline before the scan.
+    let loaded = config.baseline.as_ref().expect("prune loads the baseline");
+    let pruned = loaded.pruned(&outcome.stale, coverage)?;
     for e in &outcome.stale {
         println!("stale  {}  {}  {}", e.path, e.rule_id, e.fingerprint);
     }
-    if status == 2 {
-        // What could not be read may still hold the stale entries' secrets.
-        writeln!(err, "tollgate: baseline left unchanged")?;
-        return Ok(2);
-    }
-    // Pruning loaded the baseline before the scan.
-    let pruned = config
-        .baseline
-        .as_ref()
-        .map(|b| b.pruned(&outcome.stale))
-        .unwrap_or_default();
     pruned.save(&file)?;
     println!(
         "baseline: {} stale entries removed, {} kept, written to {}",
@@ -484,6 +476,18 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
         file.display()
     );
     Ok(0)
+}
+
+/// Whether a scan read everything it was asked to: every object of the history, every
+/// path named, every file found.
+fn coverage(outcome: &ScanOutcome) -> Coverage {
+    let s = &outcome.summary;
+    let history_incomplete = s.history.as_ref().is_some_and(|h| !h.complete);
+    if history_incomplete || s.roots_unscanned > 0 || s.skipped.unreadable > 0 {
+        Coverage::Incomplete
+    } else {
+        Coverage::Complete
+    }
 }
 
 /// `tollgate config check [FILE]`: read the file as a scan would, and say what it sets.

@@ -236,7 +236,10 @@ impl HistoryPlan {
     }
 }
 
-/// The commits to start from and the commits to stop at.
+/// The commits to start from and the commits to stop at. A revision that names nothing is
+/// an error; one that names an object that cannot be read is a warning that makes the
+/// plan incomplete (a tip not read is history not scanned; a boundary not read is kept by
+/// id, so the walk still stops there).
 fn select(
     repo: &gix::Repository,
     options: &HistoryOptions,
@@ -247,16 +250,6 @@ fn select(
     if options.revisions.is_empty() {
         return Ok((ref_tips(repo, plan)?, hidden));
     }
-    // A revision may name a tag: peel it to the commit.
-    let peel = |id: ObjectId| -> anyhow::Result<ObjectId> {
-        let object = repo
-            .find_object(id)
-            .with_context(|| format!("cannot read object {id}"))?;
-        Ok(object
-            .peel_to_kind(Kind::Commit)
-            .with_context(|| format!("{id} is not a commit"))?
-            .id)
-    };
     for rev in &options.revisions {
         let spec = repo
             .rev_parse(rev.as_str())
@@ -264,44 +257,123 @@ fn select(
             .detach();
         use gix::revision::plumbing::Spec;
         match spec {
-            Spec::Include(id) => tips.push(id),
-            Spec::Exclude(id) => hidden.push(id),
+            Spec::Include(id) => tips.extend(peel_named(repo, rev, id, plan)),
+            Spec::Exclude(id) => hidden.push(peel_named(repo, rev, id, plan).unwrap_or(id)),
             Spec::Range { from, to } => {
-                hidden.push(from);
-                tips.push(to);
+                hidden.push(peel_named(repo, rev, from, plan).unwrap_or(from));
+                tips.extend(peel_named(repo, rev, to, plan));
             }
             Spec::Merge { theirs, ours } => {
-                let (theirs, ours) = (peel(theirs)?, peel(ours)?);
+                let (Some(theirs), Some(ours)) = (
+                    peel_named(repo, rev, theirs, plan),
+                    peel_named(repo, rev, ours, plan),
+                ) else {
+                    continue;
+                };
                 tips.extend([theirs, ours]);
                 // Without a common ancestor, both histories are scanned in full.
-                if let Some(base) = repo
-                    .merge_base(theirs, ours)
-                    .map_err(|e| anyhow::anyhow!("`{rev}`: {e}"))?
-                {
-                    hidden.push(base.detach());
+                match repo.merge_base(theirs, ours) {
+                    Ok(base) => hidden.extend(base.map(|b| b.detach())),
+                    // Both sides are scanned in full, and what could not be read is said.
+                    Err(e) => plan.warn(format!("`{rev}`: cannot find the merge base: {e}")),
                 }
             }
-            Spec::IncludeOnlyParents(id) => tips.extend(read_commit(repo, id)?.1),
+            Spec::IncludeOnlyParents(id) => match read_commit(repo, id) {
+                Ok((_, parents)) => tips.extend(parents),
+                Err(e) => plan.warn(format!("`{rev}`: {e:#}")),
+            },
             Spec::ExcludeParents(id) => {
-                tips.push(id);
-                hidden.extend(read_commit(repo, id)?.1);
+                tips.extend(peel_named(repo, rev, id, plan));
+                match read_commit(repo, id) {
+                    Ok((_, parents)) => hidden.extend(parents),
+                    Err(e) => plan.warn(format!("`{rev}`: {e:#}")),
+                }
             }
         }
     }
-    let tips = tips.into_iter().map(peel).collect::<anyhow::Result<_>>()?;
-    let hidden = hidden
-        .into_iter()
-        .map(peel)
-        .collect::<anyhow::Result<_>>()?;
     Ok((tips, hidden))
 }
 
-/// HEAD and the commit of every ref. Refs that cannot be read are warnings in `plan`; a
-/// missing or unreadable object makes it incomplete.
+/// The commit a named revision stands for (a tag is peeled); `None`, with a warning,
+/// when it cannot be read or names no commit.
+fn peel_named(
+    repo: &gix::Repository,
+    rev: &str,
+    id: ObjectId,
+    plan: &mut HistoryPlan,
+) -> Option<ObjectId> {
+    match peel_tag_chain(repo, id) {
+        Ok(Peeled::Commit(commit)) => Some(commit),
+        Ok(Peeled::Other(kind, target)) => {
+            plan.warn(format!(
+                "`{rev}` names a {kind} ({target}), not a commit: not scanned"
+            ));
+            None
+        }
+        Err(e) => {
+            plan.warn(format!("`{rev}`: {e}"));
+            None
+        }
+    }
+}
+
+/// What a chain of annotated tags ends at.
+enum Peeled {
+    Commit(ObjectId),
+    /// A tree or a blob: content without history.
+    Other(Kind, ObjectId),
+}
+
+/// Tags nested deeper than this are taken for a loop (a tag cannot name itself, but a
+/// crafted store could claim it).
+const MAX_TAG_DEPTH: usize = 64;
+
+/// Follow annotated tags from `id` to the object they end at. Only the header of the
+/// last object is read: a commit is read whole by the walk, which warns if it cannot.
+/// Every object that is missing or cannot be read is an error naming it.
+fn peel_tag_chain(repo: &gix::Repository, mut id: ObjectId) -> Result<Peeled, String> {
+    let mut buf = Vec::new();
+    for _ in 0..MAX_TAG_DEPTH {
+        let kind = match repo.objects.try_header(&id) {
+            Ok(Some(h)) => h.kind,
+            Ok(None) => return Err(format!("missing object {id}")),
+            Err(e) => return Err(format!("cannot read object {id}: {e}")),
+        };
+        match kind {
+            Kind::Commit => return Ok(Peeled::Commit(id)),
+            Kind::Tree | Kind::Blob => return Ok(Peeled::Other(kind, id)),
+            Kind::Tag => {
+                let data = match repo.objects.try_find(&id, &mut buf) {
+                    Ok(Some(d)) => d,
+                    Ok(None) => return Err(format!("missing tag {id}")),
+                    Err(e) => return Err(format!("cannot read tag {id}: {e}")),
+                };
+                id = gix::objs::TagRef::from_bytes(data.data, repo.object_hash())
+                    .map_err(|e| format!("corrupt tag {id}: {e}"))?
+                    .target();
+            }
+        }
+    }
+    Err(format!(
+        "tag {id} is nested more than {MAX_TAG_DEPTH} levels deep"
+    ))
+}
+
+/// HEAD and the commit of every ref. A ref whose object is missing or cannot be read is
+/// a warning that makes the plan incomplete: its history is not scanned. A symbolic ref
+/// whose target does not exist names nothing (git ignores it too): only a warning.
 pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Result<Vec<ObjectId>> {
     let mut tips = Vec::new();
-    if let Ok(head) = repo.head_id() {
-        tips.push(head.detach());
+    match repo.head() {
+        // No commit yet: nothing to scan.
+        Ok(head) if head.is_unborn() => {}
+        // The branch HEAD names is one of the refs below.
+        Ok(head) if !head.is_detached() => {}
+        Ok(head) => match head.id() {
+            Some(id) => add_ref_tip(repo, "HEAD", id.detach(), plan, &mut tips),
+            None => plan.warn("HEAD: cannot resolve it to an object".into()),
+        },
+        Err(e) => plan.warn(format!("cannot read HEAD: {e}")),
     }
     let platform = repo.references().context("cannot read the references")?;
     for reference in platform.all().context("cannot read the references")? {
@@ -314,24 +386,44 @@ pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Resul
         };
         plan.refs += 1;
         let name = reference.name().as_bstr().to_string();
-        match reference.peel_to_id() {
-            Ok(id) => match repo.objects.try_header(&id) {
-                Ok(Some(h)) if h.kind == Kind::Commit => tips.push(id.detach()),
-                Ok(Some(h)) => plan.warnings.push(format!(
-                    "{name} points to a {}, not a commit: not scanned",
-                    h.kind
-                )),
-                Ok(None) => plan.warn(format!("{name}: missing object {id}")),
-                Err(e) => plan.warn(format!("{name}: cannot read object {id}: {e}")),
+        let symbolic_target = match reference.target() {
+            gix::refs::TargetRef::Symbolic(target) => Some(target.to_owned()),
+            gix::refs::TargetRef::Object(_) => None,
+        };
+        match reference.follow_to_object() {
+            Ok(id) => add_ref_tip(repo, &name, id.detach(), plan, &mut tips),
+            Err(e) => match symbolic_target {
+                // A dangling symbolic ref (a remote's HEAD after its branch was pruned)
+                // names nothing to scan.
+                Some(target) if matches!(repo.try_find_reference(target.as_ref()), Ok(None)) => {
+                    plan.warnings.push(format!(
+                        "{name}: ignoring a symbolic ref to {target}, which does not exist"
+                    ))
+                }
+                _ => plan.warn(format!("{name}: cannot resolve it: {e}")),
             },
-            // A dangling symbolic ref (a remote's HEAD after its branch was pruned)
-            // names nothing to scan; git itself ignores it.
-            Err(e) => plan.warnings.push(format!(
-                "{name}: ignoring a ref that cannot be resolved: {e}"
-            )),
         }
     }
     Ok(tips)
+}
+
+/// Add the commit a ref points to (through annotated tags) to `tips`.
+fn add_ref_tip(
+    repo: &gix::Repository,
+    name: &str,
+    id: ObjectId,
+    plan: &mut HistoryPlan,
+    tips: &mut Vec<ObjectId>,
+) {
+    match peel_tag_chain(repo, id) {
+        Ok(Peeled::Commit(commit)) => tips.push(commit),
+        // A tag of a blob (git.git tags its maintainer's key so): content outside any
+        // commit, said but not scanned.
+        Ok(Peeled::Other(kind, target)) => plan.warnings.push(format!(
+            "{name} points to a {kind} ({target}), not a commit: not scanned"
+        )),
+        Err(e) => plan.warn(format!("{name}: {e}")),
+    }
 }
 
 /// Tree and parents of a commit.
@@ -945,19 +1037,12 @@ pub fn plan_push(
     plan
 }
 
-/// Peel a pushed id to the commit it names (an annotated tag names one).
+/// Peel a pushed id to the commit it names (an annotated tag names one); `None` for a
+/// tree or a blob. An object on the way that cannot be read is an error.
 pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>, String> {
-    let object = repo
-        .find_object(id)
-        .map_err(|e| format!("cannot read object {id}: {e}"))?;
-    match object.kind {
-        Kind::Commit => Ok(Some(id)),
-        Kind::Tag => match object.peel_to_kind(Kind::Commit) {
-            Ok(c) => Ok(Some(c.id)),
-            // A tag of a tree or a blob has no history to scan.
-            Err(_) => Ok(None),
-        },
-        _ => Ok(None),
+    match peel_tag_chain(repo, id)? {
+        Peeled::Commit(commit) => Ok(Some(commit)),
+        Peeled::Other(..) => Ok(None),
     }
 }
 
