@@ -50,12 +50,12 @@ pub fn run() -> anyhow::Result<u8> {
         }
         Command::Hook(HookCommand::Install(target)) => {
             let file = crate::hook::install(&hook_target(target))?;
-            println!("installed {}", file.display());
+            println!("installed {}", shown(file.display()));
             Ok(0)
         }
         Command::Hook(HookCommand::Uninstall(target)) => {
             match crate::hook::uninstall(&hook_target(target))? {
-                Some(file) => println!("removed {}", file.display()),
+                Some(file) => println!("removed {}", shown(file.display())),
                 None => println!("no tollgate hook installed there"),
             }
             Ok(0)
@@ -65,6 +65,17 @@ pub fn run() -> anyhow::Result<u8> {
         Command::Baseline(command) => run_baseline(command),
         Command::Config(ConfigCommand::Check { file, rules }) => check_config(file, &rules),
     }
+}
+
+/// Text from outside (a path, a rule file, a baseline entry) as a terminal may show it.
+fn shown(text: impl std::fmt::Display) -> String {
+    crate::snippet::escaped(&text.to_string())
+}
+
+/// An error and its causes on one line, safe to print: causes quote paths, revisions and
+/// the content of rule and config files.
+pub fn error_message(err: &anyhow::Error) -> String {
+    shown(format!("{err:#}"))
 }
 
 /// A closed stdout (e.g. `tollgate dir | head`) is not an error.
@@ -222,7 +233,7 @@ fn scan_config(
 ) -> anyhow::Result<ScanConfig> {
     let found = repo_config(scan, rules, root)?;
     if let (Some(c), true) = (&found, output.verbose) {
-        eprintln!("tollgate: config {}", c.file.display());
+        eprintln!("tollgate: config {}", shown(c.file.display()));
     }
     let rules = with_config_rules(rules, found.as_ref());
     let baseline = match (baseline_use, &scan.baseline) {
@@ -444,11 +455,11 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
             "baseline: {} findings, {} fingerprints, written to {}",
             outcome.findings.len(),
             made.findings.len(),
-            file.display()
+            shown(file.display())
         );
         println!(
             "use it with `--baseline {}`, or `baseline: ...` in .tollgate.yaml",
-            file.display()
+            shown(file.display())
         );
         // Written all the same: a baseline that misses a finding only makes later scans
         // report it, never hides one. The exit status says it is not the whole story.
@@ -466,14 +477,20 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
     let loaded = config.baseline.as_ref().expect("prune loads the baseline");
     let pruned = loaded.pruned(&outcome.stale, coverage)?;
     for e in &outcome.stale {
-        println!("stale  {}  {}  {}", e.path, e.rule_id, e.fingerprint);
+        // The entries come from a file anyone can edit.
+        println!(
+            "stale  {}  {}  {}",
+            shown(&e.path),
+            shown(&e.rule_id),
+            shown(&e.fingerprint)
+        );
     }
     pruned.save(&file)?;
     println!(
         "baseline: {} stale entries removed, {} kept, written to {}",
         outcome.stale.len(),
         pruned.findings.len(),
-        file.display()
+        shown(file.display())
     );
     Ok(0)
 }
@@ -499,19 +516,23 @@ fn check_config(file: Option<PathBuf>, rules: &RuleArgs) -> anyhow::Result<u8> {
     {
         Ok(found) => found,
         Err(e) => {
-            eprintln!("{e:#}");
+            eprintln!("{}", error_message(&e));
             return Ok(1);
         }
     };
     if let Some(b) = &found.baseline {
         if let Err(e) = Baseline::load(b) {
-            eprintln!("{}: `baseline`: {e:#}", file.display());
+            eprintln!(
+                "{}: `baseline`: {}",
+                shown(file.display()),
+                error_message(&e)
+            );
             return Ok(1);
         }
     }
     println!(
         "{}: valid ({} rule files, {} rules disabled, {} checks enabled, {} path patterns, {} secret patterns, {} rule settings{})",
-        file.display(),
+        shown(file.display()),
         found.rules.len(),
         found.disable_rules.len(),
         found.enable_rules.len(),
@@ -521,7 +542,7 @@ fn check_config(file: Option<PathBuf>, rules: &RuleArgs) -> anyhow::Result<u8> {
         found
             .baseline
             .as_ref()
-            .map(|b| format!(", baseline {}", b.display()))
+            .map(|b| format!(", baseline {}", shown(b.display())))
             .unwrap_or_default()
     );
     Ok(0)
@@ -638,7 +659,7 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
                 "origin": "builtin:kubernetes checks",
             })
         }));
-        serde_json::to_writer_pretty(&mut out, &list)?;
+        crate::report::write_json(&mut out, &list, true)?;
         writeln!(out)?;
     } else {
         let width = rules
@@ -651,9 +672,9 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
             writeln!(
                 out,
                 "{:width$}  {:6}  {}",
-                r.spec.id,
+                shown(&r.spec.id),
                 r.spec.confidence.as_str(),
-                r.spec.name
+                shown(&r.spec.name)
             )?;
         }
         for (c, enabled) in &checks {
@@ -697,7 +718,13 @@ fn check(files: &[std::path::PathBuf], args: &RuleArgs) -> anyhow::Result<u8> {
     let problems = check_rules(&rules);
     let mut err = io::stderr().lock();
     for p in &problems {
-        writeln!(err, "{}: {}: {}", p.origin, p.rule_id, p.message)?;
+        writeln!(
+            err,
+            "{}: {}: {}",
+            shown(&p.origin),
+            shown(&p.rule_id),
+            shown(&p.message)
+        )?;
     }
     let examples: usize = rules
         .iter()

@@ -374,7 +374,7 @@ impl Report for GitlabReport {
             "scan": scan(summary),
             "vulnerabilities": findings.iter().map(vulnerability).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        super::write_json(&mut *out, &doc, true)?;
         writeln!(out)
     }
 }

@@ -140,7 +140,7 @@ impl Report for SarifReport {
                 "results": results,
             }],
         });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        super::write_json(&mut *out, &doc, true)?;
         writeln!(out)
     }
 }
