@@ -132,6 +132,13 @@ fn a_truncated_loose_tip_commit_is_an_incomplete_audit_and_prunes_nothing() {
     truncate_loose(&repo, &tip);
     let doc = assert_incomplete(&repo.path, &[], &tip);
     assert_eq!(doc["summary"]["history"]["commits"], 0);
+    let human = tollgate().arg("git").arg(&repo.path).output().unwrap();
+    assert_eq!(human.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("0 findings") && text.contains("INCOMPLETE"),
+        "{text}"
+    );
 
     // The finding is not in what was read, so its entry looks stale: it must stay.
     let pruned = tollgate()
@@ -223,6 +230,14 @@ fn refs_that_cannot_be_read_make_the_audit_incomplete() {
     assert_incomplete(&repo.path, &[], NO_SUCH_OBJECT);
     text.push_str("zzzz refs/heads/garbled\n");
     std::fs::write(&packed, &text).unwrap();
+    assert_incomplete(&repo.path, &[], "packed");
+
+    // A packed-refs that is not a file at all: no ref can be listed.
+    let repo = two_commits();
+    repo.git(&["pack-refs", "--all"]);
+    let packed = repo.path.join(".git/packed-refs");
+    std::fs::remove_file(&packed).unwrap();
+    std::fs::create_dir(&packed).unwrap();
     assert_incomplete(&repo.path, &[], "packed");
 
     // A detached HEAD to a missing object, and a HEAD that is not a ref at all.

@@ -170,6 +170,12 @@ pub fn write_summary(s: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
     if s.warnings > 0 {
         write!(out, "; {} warnings", s.warnings)?;
     }
+    // "0 findings" from a scan that could not read everything is no clean bill.
+    if s.history.as_ref().is_some_and(|h| !h.complete) {
+        out.set_color(ColorSpec::new().set_fg(Some(Color::Red)).set_bold(true))?;
+        write!(out, "; INCOMPLETE: part of the history could not be read")?;
+        out.reset()?;
+    }
     writeln!(out)
 }
 

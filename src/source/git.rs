@@ -375,8 +375,22 @@ pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Resul
         },
         Err(e) => plan.warn(format!("cannot read HEAD: {e}")),
     }
-    let platform = repo.references().context("cannot read the references")?;
-    for reference in platform.all().context("cannot read the references")? {
+    // Refs that cannot be listed at all (a `packed-refs` that is not a file) leave HEAD.
+    let platform = match repo.references() {
+        Ok(p) => p,
+        Err(e) => {
+            plan.warn(format!("cannot read the references: {e}"));
+            return Ok(tips);
+        }
+    };
+    let all = match platform.all() {
+        Ok(all) => all,
+        Err(e) => {
+            plan.warn(format!("cannot read the references: {e}"));
+            return Ok(tips);
+        }
+    };
+    for reference in all {
         let mut reference = match reference {
             Ok(r) => r,
             Err(e) => {
