@@ -315,6 +315,48 @@ fn a_dangling_symbolic_ref_still_leaves_the_audit_complete() {
     assert!(stderr.contains("refs/remotes/origin/pruned"), "{stderr}");
 }
 
+#[test]
+fn a_tag_of_a_blob_or_a_tree_is_scanned_at_the_tag_name() {
+    let repo = two_commits();
+    let stray = format!("STRIPE_KEY={}\n", common::STRIPE_KEY);
+    repo.write("loose/stripe.env", &stray);
+    let blob = repo.git(&["hash-object", "-w", "loose/stripe.env"]);
+    repo.git(&["tag", "keyblob", &blob]);
+    // A tree that no commit has, tagged with an annotated tag.
+    repo.git(&["add", "loose/stripe.env"]);
+    repo.git(&["rm", "-q", "--cached", "config/app.env"]);
+    let tree = repo.git(&["write-tree"]);
+    repo.git(&["reset", "-q"]);
+    repo.git(&["tag", "-a", "-m", "a tree", "treetag", &tree]);
+    std::fs::remove_dir_all(repo.path.join("loose")).unwrap();
+
+    let (code, doc, stderr) = scan(&repo.path, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(doc["summary"]["history"]["complete"], true);
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    // The stripe blob is both tagged and in the tagged tree: reported once, at the first
+    // name read. The tree's other blobs are the committed ones: not again.
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths.contains(&"config/app.env"), "{paths:?}");
+    assert!(
+        paths
+            .iter()
+            .any(|p| *p == "refs/tags/keyblob" || *p == "refs/tags/treetag:loose/stripe.env"),
+        "{paths:?}"
+    );
+    // Named on the command line, too; and not again as unreachable.
+    let (code, doc, _) = scan(&repo.path, &["keyblob"]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["findings"][0]["path"], "keyblob");
+    let (_, doc, _) = scan(&repo.path, &["--unreachable"]);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 2);
+}
+
 fn staged(repo: &Repo) -> Output {
     tollgate()
         .arg("staged")

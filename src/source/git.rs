@@ -100,6 +100,9 @@ pub struct HistoryPlan {
     pub warnings: Vec<String>,
     /// Whether everything asked for could be read.
     pub complete: bool,
+    /// Trees and blobs that a ref or a named revision points to (through tags) rather
+    /// than a commit, with the name: content outside any commit, scanned at that name.
+    ref_objects: Vec<(String, Kind, ObjectId)>,
     /// For a blob first introduced by a merge: the blobs at its path in the parents
     /// other than the first (rare, so kept aside rather than in every `BlobRecord`).
     pub merge_previous: HashMap<ObjectId, Vec<ObjectId>>,
@@ -110,11 +113,13 @@ impl HistoryPlan {
         self.commits.iter().filter(|c| !c.boundary).count()
     }
 
-    /// The path a blob is reported at; an unreachable blob has none of its own.
+    /// The path a blob is reported at; an unreachable blob has none of its own, a blob
+    /// a ref names (or holds in the tree it names) is reported at the ref's name.
     pub fn display_path(&self, record: &BlobRecord) -> String {
+        let path = &self.paths[record.path as usize];
         match record.commit {
-            Some(_) => self.paths[record.path as usize].clone(),
-            None => format!("unreachable/{}", record.id),
+            None if path.is_empty() => format!("unreachable/{}", record.id),
+            _ => path.clone(),
         }
     }
 
@@ -212,6 +217,7 @@ pub fn plan(
         filters.has_path_filters() && filters.skips_path(&String::from_utf8_lossy(path))
     };
     introductions(ts, options.cache_per_thread, &order, &skip, &mut plan);
+    add_ref_objects(&repo, options.cache_per_thread, &mut plan);
     if options.unreachable {
         add_unreachable(&repo, &mut plan);
     }
@@ -257,16 +263,18 @@ fn select(
             .detach();
         use gix::revision::plumbing::Spec;
         match spec {
-            Spec::Include(id) => tips.extend(peel_named(repo, rev, id, plan)),
-            Spec::Exclude(id) => hidden.push(peel_named(repo, rev, id, plan).unwrap_or(id)),
+            Spec::Include(id) => tips.extend(peel_named(repo, rev, id, Side::Tip, plan)),
+            Spec::Exclude(id) => {
+                hidden.push(peel_named(repo, rev, id, Side::Boundary, plan).unwrap_or(id))
+            }
             Spec::Range { from, to } => {
-                hidden.push(peel_named(repo, rev, from, plan).unwrap_or(from));
-                tips.extend(peel_named(repo, rev, to, plan));
+                hidden.push(peel_named(repo, rev, from, Side::Boundary, plan).unwrap_or(from));
+                tips.extend(peel_named(repo, rev, to, Side::Tip, plan));
             }
             Spec::Merge { theirs, ours } => {
                 let (Some(theirs), Some(ours)) = (
-                    peel_named(repo, rev, theirs, plan),
-                    peel_named(repo, rev, ours, plan),
+                    peel_named(repo, rev, theirs, Side::Tip, plan),
+                    peel_named(repo, rev, ours, Side::Tip, plan),
                 ) else {
                     continue;
                 };
@@ -283,7 +291,7 @@ fn select(
                 Err(e) => plan.warn(format!("`{rev}`: {e:#}")),
             },
             Spec::ExcludeParents(id) => {
-                tips.extend(peel_named(repo, rev, id, plan));
+                tips.extend(peel_named(repo, rev, id, Side::Tip, plan));
                 match read_commit(repo, id) {
                     Ok((_, parents)) => hidden.extend(parents),
                     Err(e) => plan.warn(format!("`{rev}`: {e:#}")),
@@ -294,20 +302,32 @@ fn select(
     Ok((tips, hidden))
 }
 
-/// The commit a named revision stands for (a tag is peeled); `None`, with a warning,
-/// when it cannot be read or names no commit.
+/// Which end of a revision range an object is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Tip,
+    Boundary,
+}
+
+/// The commit a named revision stands for (a tag is peeled); `None` when it cannot be
+/// read (a warning) or names no commit. A tip that names a tree or a blob is scanned as
+/// it is; a boundary that does has no history to exclude.
 fn peel_named(
     repo: &gix::Repository,
     rev: &str,
     id: ObjectId,
+    side: Side,
     plan: &mut HistoryPlan,
 ) -> Option<ObjectId> {
     match peel_tag_chain(repo, id) {
         Ok(Peeled::Commit(commit)) => Some(commit),
         Ok(Peeled::Other(kind, target)) => {
-            plan.warn(format!(
-                "`{rev}` names a {kind} ({target}), not a commit: not scanned"
-            ));
+            match side {
+                Side::Tip => plan.ref_objects.push((rev.to_string(), kind, target)),
+                Side::Boundary => plan.warnings.push(format!(
+                    "`{rev}` names a {kind} ({target}), which excludes no history"
+                )),
+            }
             None
         }
         Err(e) => {
@@ -431,11 +451,9 @@ fn add_ref_tip(
 ) {
     match peel_tag_chain(repo, id) {
         Ok(Peeled::Commit(commit)) => tips.push(commit),
-        // A tag of a blob (git.git tags its maintainer's key so): content outside any
-        // commit, said but not scanned.
-        Ok(Peeled::Other(kind, target)) => plan.warnings.push(format!(
-            "{name} points to a {kind} ({target}), not a commit: not scanned"
-        )),
+        // A tag of a blob (git.git tags its maintainer's key so) or of a tree: content
+        // outside any commit, scanned at the ref's name.
+        Ok(Peeled::Other(kind, target)) => plan.ref_objects.push((name.to_string(), kind, target)),
         Err(e) => plan.warn(format!("{name}: {e}")),
     }
 }
@@ -894,6 +912,45 @@ fn diff_trees(
         path.truncate(len);
     }
     first_error
+}
+
+/// The blobs of the trees and blobs that refs name, unless a commit introduced them: a
+/// blob is reported at the ref's name, a tree's blobs at `REF:PATH`.
+fn add_ref_objects(repo: &gix::Repository, cache_bytes: usize, plan: &mut HistoryPlan) {
+    let mut seen: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
+    let mut trees = TreeCache::new(cache_bytes / 2);
+    for (name, kind, id) in std::mem::take(&mut plan.ref_objects) {
+        let blobs: Vec<(Vec<u8>, ObjectId)> = if kind == Kind::Tree {
+            let mut out = Vec::new();
+            if let Err(e) = diff_trees(repo, &mut trees, None, id, &mut Vec::new(), &mut out) {
+                plan.warn(format!("{name}: {e}"));
+            }
+            plan.submodules += out.iter().filter(|c| c.submodule).count() as u64;
+            out.into_iter()
+                .filter(|c| !c.submodule)
+                .map(|c| (c.path, c.id))
+                .collect()
+        } else {
+            vec![(Vec::new(), id)]
+        };
+        for (path, blob) in blobs {
+            if !seen.insert(blob) {
+                continue;
+            }
+            let shown = match path.is_empty() {
+                true => name.clone(),
+                false => format!("{name}:{}", String::from_utf8_lossy(&path)),
+            };
+            plan.paths.push(shown);
+            plan.blobs.push(BlobRecord {
+                id: blob,
+                commit: None,
+                path: plan.paths.len() as u32 - 1,
+                introductions: 1,
+                previous: None,
+            });
+        }
+    }
 }
 
 /// Blobs in the object store that no scanned commit introduced.
