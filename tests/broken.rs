@@ -170,6 +170,39 @@ fn a_truncated_loose_tip_commit_is_an_incomplete_audit_and_prunes_nothing() {
 }
 
 #[test]
+fn sarif_and_gitlab_reports_of_an_incomplete_audit_are_not_a_clean_pass() {
+    let repo = two_commits();
+    let report = |format: &str| -> Value {
+        let out = tollgate()
+            .arg("git")
+            .arg(&repo.path)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let sarif = report("sarif");
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        true
+    );
+    assert_eq!(report("gitlab")["scan"]["status"], "success");
+
+    truncate_loose(&repo, &repo.git(&["rev-parse", "HEAD"]));
+    let sarif = report("sarif");
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("incomplete")
+    );
+    let gitlab = report("gitlab");
+    assert_eq!(gitlab["scan"]["status"], "failure");
+}
+
+#[test]
 fn a_corrupt_first_pack_entry_is_an_incomplete_audit() {
     let repo = two_commits();
     let tip = repo.git(&["rev-parse", "HEAD"]);
