@@ -143,10 +143,19 @@ impl Baseline {
         }
     }
 
-    /// This baseline without the given stale entries.
-    pub fn pruned(&self, stale: &[Entry]) -> Baseline {
+    /// This baseline without the given stale entries. Only a scan that read everything
+    /// can tell that an entry is stale: what could not be read may still hold its
+    /// secret, so after an incomplete scan nothing is dropped, and the error says why.
+    pub fn pruned(&self, stale: &[Entry], coverage: Coverage) -> anyhow::Result<Baseline> {
+        anyhow::ensure!(
+            coverage == Coverage::Complete,
+            "the scan was not complete (see the warnings above): baseline left unchanged, \
+             since what could not be read may still hold the secrets of the {} entries no \
+             finding matched",
+            stale.len()
+        );
         let stale: HashSet<&str> = stale.iter().map(|e| e.fingerprint.as_str()).collect();
-        Baseline {
+        Ok(Baseline {
             findings: self
                 .findings
                 .iter()
@@ -154,8 +163,16 @@ impl Baseline {
                 .cloned()
                 .collect(),
             ..self.clone()
-        }
+        })
     }
+}
+
+/// Whether the scan behind a baseline command read everything it was asked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    Complete,
+    /// A ref, commit, tree, blob or file could not be read.
+    Incomplete,
 }
 
 #[cfg(test)]
@@ -204,9 +221,23 @@ mod tests {
         let applied = base.apply(&mut now);
         assert_eq!(applied.stale.len(), 1);
         assert_eq!(applied.stale[0].path, "b.env");
-        let pruned = base.pruned(&applied.stale);
+        let pruned = base.pruned(&applied.stale, Coverage::Complete).unwrap();
         assert_eq!(pruned.findings.len(), 1);
         assert_eq!(pruned.findings[0].path, "a.env");
+    }
+
+    #[test]
+    fn an_incomplete_scan_prunes_nothing_and_says_why() {
+        let base = Baseline::of(&[finding("a.env", b"s1", 3), finding("b.env", b"s1", 3)]);
+        let mut now = Vec::new();
+        let applied = base.apply(&mut now);
+        assert_eq!(applied.stale.len(), 2);
+        let refused = base
+            .pruned(&applied.stale, Coverage::Incomplete)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("not complete"), "{refused}");
+        assert!(refused.contains("left unchanged"), "{refused}");
     }
 
     #[test]

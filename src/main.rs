@@ -7,7 +7,7 @@ fn main() -> ExitCode {
             if tollgate::cli::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("tollgate: error: {err:#}");
+            eprintln!("tollgate: error: {}", tollgate::cli::error_message(&err));
             ExitCode::from(2)
         }
     }

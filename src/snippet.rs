@@ -140,11 +140,13 @@ fn credential_like_tokens(data: &[u8], region: Range<usize>) -> Vec<Range<usize>
     out
 }
 
-/// Text as a terminal may safely show it: control characters (escape sequences, carriage
-/// returns, C1 controls) are written as `\u{..}` escapes.
+/// Text as a terminal, a spreadsheet or a CI page may safely show it: every character
+/// that `acts_on_display` is written as a visible `\u{..}` escape; bytes that are not
+/// UTF-8 (a lone 0x9B, the 8-bit CSI, among them) become U+FFFD. The one escaping every
+/// human-facing output uses.
 pub fn push_escaped(out: &mut String, bytes: &[u8]) {
     for c in String::from_utf8_lossy(bytes).chars() {
-        if c.is_control() && c != '\t' {
+        if acts_on_display(c) {
             out.push_str(&c.escape_unicode().to_string());
         } else {
             out.push(c);
@@ -154,9 +156,27 @@ pub fn push_escaped(out: &mut String, bytes: &[u8]) {
 
 /// A path or other text made safe to print on a terminal.
 pub fn escaped(text: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(text.len());
     push_escaped(&mut out, text.as_bytes());
     out
+}
+
+/// A character a display acts on rather than shows: C0 and C1 controls and DEL (escape
+/// sequences, carriage returns and newlines that forge lines, BEL, U+009B CSI), the
+/// bidirectional marks, overrides and isolates that reorder what is shown (Trojan
+/// Source), and the Unicode line and paragraph separators. A tab is only whitespace.
+pub fn acts_on_display(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
 }
 
 #[cfg(test)]
@@ -183,6 +203,22 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(escaped("a\u{1b}[2Kb\r"), "a\\u{1b}[2Kb\\u{d}");
+        assert_eq!(escaped("\u{7}\n\u{7f}\tx"), "\\u{7}\\u{a}\\u{7f}\tx");
+        // C1 controls, the 8-bit CSI among them.
+        assert_eq!(escaped("\u{85}\u{9b}2J"), "\\u{85}\\u{9b}2J");
+        // Bidirectional overrides, isolates and marks; line separators.
+        assert_eq!(
+            escaped("a\u{202E}b\u{2066}c\u{200F}d\u{2028}"),
+            "a\\u{202e}b\\u{2066}c\\u{200f}d\\u{2028}"
+        );
+        // Bytes that are not UTF-8 (a lone 0x9B) never reach the terminal as they are.
+        let mut out = String::new();
+        push_escaped(&mut out, b"x\x9b[2Jy");
+        assert_eq!(out, "x\u{FFFD}[2Jy");
+        // What escaping writes needs no escaping again.
+        let once = escaped("\u{1b}]0;t\u{7}\u{202e}");
+        assert_eq!(escaped(&once), once);
+        assert_eq!(escaped("é 😀 ünïcode"), "é 😀 ünïcode");
     }
 
     #[test]

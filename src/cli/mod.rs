@@ -20,7 +20,7 @@ use args::{
     GitArgs, HookCommand, HookTargetArgs, OutputArgs, RuleArgs, RulesCommand, ScanArgs, StagedArgs,
 };
 
-use crate::baseline::{self, Baseline};
+use crate::baseline::{self, Baseline, Coverage};
 use crate::config::{self, RepoConfig};
 use crate::engine::check::check_rules;
 use crate::engine::decode::DecodeLimits;
@@ -50,12 +50,12 @@ pub fn run() -> anyhow::Result<u8> {
         }
         Command::Hook(HookCommand::Install(target)) => {
             let file = crate::hook::install(&hook_target(target))?;
-            println!("installed {}", file.display());
+            println!("installed {}", shown(file.display()));
             Ok(0)
         }
         Command::Hook(HookCommand::Uninstall(target)) => {
             match crate::hook::uninstall(&hook_target(target))? {
-                Some(file) => println!("removed {}", file.display()),
+                Some(file) => println!("removed {}", shown(file.display())),
                 None => println!("no tollgate hook installed there"),
             }
             Ok(0)
@@ -65,6 +65,17 @@ pub fn run() -> anyhow::Result<u8> {
         Command::Baseline(command) => run_baseline(command),
         Command::Config(ConfigCommand::Check { file, rules }) => check_config(file, &rules),
     }
+}
+
+/// Text from outside (a path, a rule file, a baseline entry) as a terminal may show it.
+fn shown(text: impl std::fmt::Display) -> String {
+    crate::snippet::escaped(&text.to_string())
+}
+
+/// An error and its causes on one line, safe to print: causes quote paths, revisions and
+/// the content of rule and config files.
+pub fn error_message(err: &anyhow::Error) -> String {
+    shown(format!("{err:#}"))
 }
 
 /// A closed stdout (e.g. `tollgate dir | head`) is not an error.
@@ -222,7 +233,7 @@ fn scan_config(
 ) -> anyhow::Result<ScanConfig> {
     let found = repo_config(scan, rules, root)?;
     if let (Some(c), true) = (&found, output.verbose) {
-        eprintln!("tollgate: config {}", c.file.display());
+        eprintln!("tollgate: config {}", shown(c.file.display()));
     }
     let rules = with_config_rules(rules, found.as_ref());
     let baseline = match (baseline_use, &scan.baseline) {
@@ -437,17 +448,7 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
         }
         BaselineScan::Git(a) => scan_history(a, &config)?,
     };
-    let mut err = io::stderr().lock();
-    let status = match exit_status(&outcome, 0) {
-        2 => {
-            writeln!(
-                err,
-                "tollgate: warning: the scan was not complete; the baseline may miss findings"
-            )?;
-            2
-        }
-        _ => 0,
-    };
+    let coverage = coverage(&outcome);
     if creating {
         let made = Baseline::of(&outcome.findings);
         made.save(&file)?;
@@ -455,36 +456,56 @@ fn run_baseline(command: BaselineCommand) -> anyhow::Result<u8> {
             "baseline: {} findings, {} fingerprints, written to {}",
             outcome.findings.len(),
             made.findings.len(),
-            file.display()
+            shown(file.display())
         );
         println!(
             "use it with `--baseline {}`, or `baseline: ...` in .tollgate.yaml",
-            file.display()
+            shown(file.display())
         );
-        return Ok(status);
-    }
-    for e in &outcome.stale {
-        println!("stale  {}  {}  {}", e.path, e.rule_id, e.fingerprint);
-    }
-    if status == 2 {
-        // What could not be read may still hold the stale entries' secrets.
-        writeln!(err, "tollgate: baseline left unchanged")?;
-        return Ok(2);
+        // Written all the same: a baseline that misses a finding only makes later scans
+        // report it, never hides one. The exit status says it is not the whole story.
+        if coverage == Coverage::Incomplete {
+            eprintln!(
+                "tollgate: warning: the scan was not complete (see the warnings above): the \
+                 baseline holds only the findings in what could be read; findings in the rest \
+                 will be reported as new once it can be read"
+            );
+            return Ok(2);
+        }
+        return Ok(0);
     }
     // Pruning loaded the baseline before the scan.
-    let pruned = config
-        .baseline
-        .as_ref()
-        .map(|b| b.pruned(&outcome.stale))
-        .unwrap_or_default();
+    let loaded = config.baseline.as_ref().expect("prune loads the baseline");
+    let pruned = loaded.pruned(&outcome.stale, coverage)?;
+    for e in &outcome.stale {
+        // The entries come from a file anyone can edit.
+        println!(
+            "stale  {}  {}  {}",
+            shown(&e.path),
+            shown(&e.rule_id),
+            shown(&e.fingerprint)
+        );
+    }
     pruned.save(&file)?;
     println!(
         "baseline: {} stale entries removed, {} kept, written to {}",
         outcome.stale.len(),
         pruned.findings.len(),
-        file.display()
+        shown(file.display())
     );
     Ok(0)
+}
+
+/// Whether a scan read everything it was asked to: every object of the history, every
+/// path named, every file found.
+fn coverage(outcome: &ScanOutcome) -> Coverage {
+    let s = &outcome.summary;
+    let history_incomplete = s.history.as_ref().is_some_and(|h| !h.complete);
+    if history_incomplete || s.roots_unscanned > 0 || s.skipped.unreadable > 0 {
+        Coverage::Incomplete
+    } else {
+        Coverage::Complete
+    }
 }
 
 /// `tollgate config check [FILE]`: read the file as a scan would, and say what it sets.
@@ -496,19 +517,23 @@ fn check_config(file: Option<PathBuf>, rules: &RuleArgs) -> anyhow::Result<u8> {
     {
         Ok(found) => found,
         Err(e) => {
-            eprintln!("{e:#}");
+            eprintln!("{}", error_message(&e));
             return Ok(1);
         }
     };
     if let Some(b) = &found.baseline {
         if let Err(e) = Baseline::load(b) {
-            eprintln!("{}: `baseline`: {e:#}", file.display());
+            eprintln!(
+                "{}: `baseline`: {}",
+                shown(file.display()),
+                error_message(&e)
+            );
             return Ok(1);
         }
     }
     println!(
         "{}: valid ({} rule files, {} rules disabled, {} checks enabled, {} path patterns, {} secret patterns, {} rule settings{})",
-        file.display(),
+        shown(file.display()),
         found.rules.len(),
         found.disable_rules.len(),
         found.enable_rules.len(),
@@ -518,7 +543,7 @@ fn check_config(file: Option<PathBuf>, rules: &RuleArgs) -> anyhow::Result<u8> {
         found
             .baseline
             .as_ref()
-            .map(|b| format!(", baseline {}", b.display()))
+            .map(|b| format!(", baseline {}", shown(b.display())))
             .unwrap_or_default()
     );
     Ok(0)
@@ -635,7 +660,7 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
                 "origin": "builtin:kubernetes checks",
             })
         }));
-        serde_json::to_writer_pretty(&mut out, &list)?;
+        crate::report::write_json(&mut out, &list, true)?;
         writeln!(out)?;
     } else {
         let width = rules
@@ -648,9 +673,9 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
             writeln!(
                 out,
                 "{:width$}  {:6}  {}",
-                r.spec.id,
+                shown(&r.spec.id),
                 r.spec.confidence.as_str(),
-                r.spec.name
+                shown(&r.spec.name)
             )?;
         }
         for (c, enabled) in &checks {
@@ -694,7 +719,13 @@ fn check(files: &[std::path::PathBuf], args: &RuleArgs) -> anyhow::Result<u8> {
     let problems = check_rules(&rules);
     let mut err = io::stderr().lock();
     for p in &problems {
-        writeln!(err, "{}: {}: {}", p.origin, p.rule_id, p.message)?;
+        writeln!(
+            err,
+            "{}: {}: {}",
+            shown(&p.origin),
+            shown(&p.rule_id),
+            shown(&p.message)
+        )?;
     }
     let examples: usize = rules
         .iter()

@@ -4,6 +4,12 @@
 //! A cell that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a
 //! tab or a carriage return) gets a leading `'`, so a hostile path or snippet cannot run
 //! anything when the file is opened (CSV/formula injection).
+//!
+//! Control characters (ESC, BEL, newlines, C1 controls) and bidirectional overrides are
+//! written as visible `\u{..}` escapes, as in every human-facing format: a viewer that
+//! prints the file (`cat`, `column`) or a spreadsheet cell then shows what is there
+//! instead of acting on it, and every row stays on one line. Quoting stays the CSV
+//! writer's, so the file reads back cell for cell.
 
 use std::io;
 
@@ -12,6 +18,7 @@ use termcolor::WriteColor;
 use super::Report;
 use crate::finding::Finding;
 use crate::scan::Summary;
+use crate::snippet::escaped;
 
 pub const CSV_COLUMNS: [&str; 24] = [
     "rule_id",
@@ -95,7 +102,7 @@ impl Report for CsvReport {
         let mut w = ::csv::Writer::from_writer(&mut *out);
         w.write_record(CSV_COLUMNS)?;
         for f in findings {
-            w.write_record(row(f).iter().map(|c| defuse(c)))?;
+            w.write_record(row(f).iter().map(|c| defuse(&escaped(c))))?;
         }
         w.flush()
     }
@@ -134,7 +141,7 @@ mod tests {
         let rows: Vec<::csv::StringRecord> = r.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].len(), CSV_COLUMNS.len());
-        assert_eq!(&rows[0][3], format!("'{}", f.path));
+        assert_eq!(&rows[0][3], "'=HYPERLINK(\"http://x\",\"a,b\")\\u{a}.env");
         assert_eq!(&rows[1][3], "config/.env");
         assert_eq!(&rows[1][8], "ghp_…");
     }

@@ -329,6 +329,8 @@ fn scan(summary: &Summary) -> Value {
         "version": env!("CARGO_PKG_VERSION"),
         "vendor": {"name": "tollgate"},
     });
+    let history_incomplete = summary.history.as_ref().is_some_and(|h| !h.complete);
+    let incomplete = summary.roots_unscanned > 0 || history_incomplete;
     let mut messages = Vec::new();
     if summary.roots_unscanned > 0 {
         messages.push(json!({"level": "warn", "value": format!(
@@ -336,9 +338,9 @@ fn scan(summary: &Summary) -> Value {
             summary.roots_unscanned
         )}));
     }
-    if summary.history.as_ref().is_some_and(|h| !h.complete) {
+    if history_incomplete {
         messages.push(json!({"level": "warn",
-            "value": "some Git objects could not be read: the history scan is incomplete"}));
+            "value": "part of the history (a ref, commit, tree or blob) could not be read: the history scan is incomplete"}));
     }
     if summary.warnings > 0 {
         messages.push(json!({"level": "warn", "value": format!(
@@ -351,9 +353,10 @@ fn scan(summary: &Summary) -> Value {
         "type": "secret_detection",
         "start_time": gitlab_time(started),
         "end_time": gitlab_time(ended),
-        // A root that could not be scanned at all means the scan did not cover what it was
-        // asked to: GitLab should not show it as a clean pass.
-        "status": if summary.roots_unscanned > 0 { "failure" } else { "success" },
+        // A root that could not be scanned at all, or history that could not be read,
+        // means the scan did not cover what it was asked to: GitLab should not show it as
+        // a clean pass.
+        "status": if incomplete { "failure" } else { "success" },
     });
     if !messages.is_empty() {
         scan["messages"] = Value::Array(messages);
@@ -374,7 +377,7 @@ impl Report for GitlabReport {
             "scan": scan(summary),
             "vulnerabilities": findings.iter().map(vulnerability).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        super::write_json(&mut *out, &doc, true)?;
         writeln!(out)
     }
 }

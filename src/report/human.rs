@@ -1,5 +1,7 @@
 //! `--format human`: findings grouped by file, the line shown with the secret masked,
-//! colour only on a terminal, and a summary line at the end.
+//! colour only on a terminal, and a summary line at the end. Every field is written
+//! through `escaped`: a path, a rule name from a user's rule file, a commit's author or
+//! the secret itself can hold escape sequences, and none may drive the terminal.
 
 use std::io;
 
@@ -41,7 +43,7 @@ impl Report for HumanReport {
             let location = match &f.git {
                 Some(g) => format!(
                     "{}:{}:{}",
-                    short_commit(&g.commit),
+                    escaped(short_commit(&g.commit)),
                     escaped(&f.path),
                     f.line
                 ),
@@ -58,23 +60,24 @@ impl Report for HumanReport {
             )?;
             write!(out, "{}", f.confidence.as_str())?;
             out.reset()?;
-            write!(out, "  {}  {}", f.rule_id, f.rule_name)?;
+            write!(out, "  {}  {}", escaped(&f.rule_id), escaped(&f.rule_name))?;
             if !f.decoded.is_empty() {
-                write!(out, " (in {} text)", f.decoded.join(" → "))?;
+                write!(out, " (in {} text)", escaped(&f.decoded.join(" → ")))?;
             }
             writeln!(out)?;
             if f.secret.is_empty() {
-                writeln!(out, "    fingerprint: {}", f.fingerprint)?;
+                writeln!(out, "    fingerprint: {}", escaped(&f.fingerprint))?;
             } else {
                 writeln!(
                     out,
                     "    secret: {}   fingerprint: {}",
-                    f.secret, f.fingerprint
+                    escaped(&f.secret),
+                    escaped(&f.fingerprint)
                 )?;
             }
             if !f.snippet.is_empty() {
                 out.set_color(ColorSpec::new().set_dimmed(true))?;
-                writeln!(out, "    {}", f.snippet)?;
+                writeln!(out, "    {}", escaped(&f.snippet))?;
                 out.reset()?;
             }
             if let Some(k) = &f.k8s {
@@ -86,10 +89,10 @@ impl Report for HumanReport {
                 writeln!(
                     out,
                     "    commit {} by {} <{}> on {}: {}",
-                    g.commit,
+                    escaped(&g.commit),
                     escaped(&g.author_name),
                     escaped(&g.author_email),
-                    g.date,
+                    escaped(&g.date),
                     escaped(&g.summary)
                 )?;
             }
@@ -166,6 +169,12 @@ pub fn write_summary(s: &Summary, out: &mut dyn WriteColor) -> io::Result<()> {
     }
     if s.warnings > 0 {
         write!(out, "; {} warnings", s.warnings)?;
+    }
+    // "0 findings" from a scan that could not read everything is no clean bill.
+    if s.history.as_ref().is_some_and(|h| !h.complete) {
+        out.set_color(ColorSpec::new().set_fg(Some(Color::Red)).set_bold(true))?;
+        write!(out, "; INCOMPLETE: part of the history could not be read")?;
+        out.reset()?;
     }
     writeln!(out)
 }

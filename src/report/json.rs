@@ -45,7 +45,7 @@ impl Report for JsonReport {
             findings,
             summary,
         };
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        super::write_json(&mut *out, &doc, true)?;
         writeln!(out)
     }
 }
@@ -60,7 +60,7 @@ impl Report for JsonLinesReport {
         out: &mut dyn WriteColor,
     ) -> io::Result<()> {
         for f in findings {
-            serde_json::to_writer(&mut *out, f)?;
+            super::write_json(&mut *out, f, false)?;
             writeln!(out)?;
         }
         Ok(())

@@ -4,9 +4,11 @@
 //! the report is never empty and a reader can tell "scanned, nothing found" from
 //! "no report".
 //!
-//! Paths and snippets can hold anything, including characters XML 1.0 cannot carry at
-//! all (most C0 controls, U+FFFE, U+FFFF): those are written as visible `\u{..}` escapes,
-//! and markup characters as entities.
+//! Paths and snippets can hold anything. Every field is first escaped as for a terminal
+//! (`snippet::escaped`: controls, C1 controls, bidirectional overrides, newlines), since
+//! CI pages and consoles show these reports to people; what XML 1.0 cannot carry at all
+//! (U+FFFE, U+FFFF) is written as a visible `\u{..}` escape too, and markup characters as
+//! entities.
 
 use std::io;
 
@@ -19,6 +21,7 @@ use super::human::short_commit;
 use super::Report;
 use crate::finding::Finding;
 use crate::scan::Summary;
+use crate::snippet::escaped;
 
 pub struct JunitReport;
 
@@ -53,8 +56,8 @@ pub fn xml_escape(s: &str, attribute: bool) -> String {
 fn element<'a>(name: &'a str, attributes: &[(&str, String)]) -> BytesStart<'a> {
     let mut e = BytesStart::new(name);
     for (key, value) in attributes {
-        let escaped = xml_escape(value, true);
-        e.push_attribute(Attribute::from((key.as_bytes(), escaped.as_bytes())));
+        let value = xml_escape(&escaped(value), true);
+        e.push_attribute(Attribute::from((key.as_bytes(), value.as_bytes())));
     }
     e
 }
@@ -90,36 +93,44 @@ pub fn failure_message(f: &Finding) -> String {
 
 /// The failure's body: everything a reviewer needs, the secret only in its reported
 /// (redacted unless `--no-redact`) form.
+/// Each field escaped on its own: the newlines between them are the body's.
 fn failure_body(f: &Finding) -> String {
     let mut b = format!(
         "rule: {} ({})\nconfidence: {}\nlocation: {}:{}:{}\n",
-        f.rule_id,
-        f.rule_name,
+        escaped(&f.rule_id),
+        escaped(&f.rule_name),
         f.confidence.as_str(),
-        f.path,
+        escaped(&f.path),
         f.line,
         f.column
     );
     if !f.secret.is_empty() {
-        b.push_str(&format!("secret: {}\n", f.secret));
+        b.push_str(&format!("secret: {}\n", escaped(&f.secret)));
     }
     if !f.decoded.is_empty() {
-        b.push_str(&format!("decoded from: {}\n", f.decoded.join("/")));
+        b.push_str(&format!(
+            "decoded from: {}\n",
+            escaped(&f.decoded.join("/"))
+        ));
     }
-    b.push_str(&format!("fingerprint: {}\n", f.fingerprint));
+    b.push_str(&format!("fingerprint: {}\n", escaped(&f.fingerprint)));
     if let Some(g) = f.git.as_ref().filter(|g| !g.commit.is_empty()) {
         b.push_str(&format!(
             "commit: {}\nauthor: {} <{}>\ndate: {}\nsummary: {}\n",
-            g.commit, g.author_name, g.author_email, g.date, g.summary
+            escaped(&g.commit),
+            escaped(&g.author_name),
+            escaped(&g.author_email),
+            escaped(&g.date),
+            escaped(&g.summary)
         ));
     }
     if let Some(k) = &f.k8s {
         for line in k.describe() {
-            b.push_str(&format!("kubernetes: {line}\n"));
+            b.push_str(&format!("kubernetes: {}\n", escaped(&line)));
         }
     }
     if !f.snippet.is_empty() {
-        b.push_str(&format!("line: {}\n", f.snippet));
+        b.push_str(&format!("line: {}\n", escaped(&f.snippet)));
     }
     b
 }
@@ -220,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn a_hostile_path_parses_back_unchanged_but_for_forbidden_characters() {
+    fn a_hostile_path_parses_back_with_its_controls_made_visible() {
         let mut f = sample_finding();
         f.path = "a<b>&\"c\"/'d'\u{1}\n]]>.env".into();
         let xml = render(&[f]);
@@ -231,7 +242,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             case.attribute("classname"),
-            Some("a<b>&\"c\"/'d'\\u{1}\n]]>.env")
+            Some("a<b>&\"c\"/'d'\\u{1}\\u{a}]]>.env")
         );
     }
 

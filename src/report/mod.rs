@@ -57,6 +57,42 @@ pub trait Report {
     ) -> io::Result<()>;
 }
 
+/// Write `value` as JSON (pretty or on one line) with every character a display acts on
+/// as a `\uXXXX` escape. serde escapes C0 controls itself; DEL, C1 controls (U+009B, the
+/// 8-bit CSI) and bidirectional overrides are valid JSON as they are, but a terminal that
+/// shows the report would act on them. They can only occur inside strings, and the escape
+/// stands for the same character, so a JSON reader gets the same values.
+pub(crate) fn write_json<T: serde::Serialize>(
+    out: &mut dyn io::Write,
+    value: &T,
+    pretty: bool,
+) -> io::Result<()> {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .map_err(io::Error::other)?;
+    out.write_all(display_safe_json(&text).as_bytes())
+}
+
+fn display_safe_json(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c >= '\u{7f}' && crate::snippet::acts_on_display(c);
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 64);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            // Every such character is in the Basic Multilingual Plane: one escape.
+            safe.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            safe.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(safe)
+}
+
 /// A finding as a `dir` scan reports it, for the formats' unit tests.
 #[cfg(test)]
 pub(crate) fn sample_finding() -> Finding {
@@ -78,5 +114,31 @@ pub(crate) fn sample_finding() -> Finding {
         snippet: "GITHUB_TOKEN=ghp_…".into(),
         git: None,
         k8s: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_what_a_display_acts_on_and_reads_back_the_same() {
+        let hostile = "\u{1b}[2J\u{7}\u{7f}\u{85}\u{9b}31m\u{202e}gpj.exe\u{2028}\n\"\\é";
+        let mut out = Vec::new();
+        write_json(&mut out, &serde_json::json!({ "path": hostile }), true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && crate::snippet::acts_on_display(c)),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
+        assert!(text.contains('é'), "other text stays as it is: {text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["path"], hostile);
     }
 }

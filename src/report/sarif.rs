@@ -59,7 +59,7 @@ impl Report for SarifReport {
     fn write(
         &self,
         findings: &[Finding],
-        _summary: &Summary,
+        summary: &Summary,
         out: &mut dyn WriteColor,
     ) -> io::Result<()> {
         let mut rule_ids: Vec<&str> = Vec::new();
@@ -137,12 +137,39 @@ impl Report for SarifReport {
                     "rules": rules,
                 }},
                 "columnKind": "unicodeCodePoints",
+                "invocations": [invocation(summary)],
                 "results": results,
             }],
         });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        super::write_json(&mut *out, &doc, true)?;
         writeln!(out)
     }
+}
+
+/// Whether the run read everything it was asked to: a scan that could not is no clean
+/// pass, whatever its results say.
+fn invocation(summary: &Summary) -> Value {
+    let mut problems = Vec::new();
+    if summary.roots_unscanned > 0 {
+        problems.push(format!(
+            "{} path(s) named on the command line could not be scanned",
+            summary.roots_unscanned
+        ));
+    }
+    if summary.history.as_ref().is_some_and(|h| !h.complete) {
+        problems.push(
+            "part of the history (a ref, commit, tree or blob) could not be read: the history scan is incomplete"
+                .to_string(),
+        );
+    }
+    let notifications: Vec<Value> = problems
+        .iter()
+        .map(|text| json!({"level": "error", "message": {"text": text}}))
+        .collect();
+    json!({
+        "executionSuccessful": problems.is_empty(),
+        "toolExecutionNotifications": notifications,
+    })
 }
 
 #[cfg(test)]

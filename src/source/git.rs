@@ -21,7 +21,6 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc as Rc;
 
-use anyhow::Context as _;
 use gix::bstr::ByteSlice;
 use gix::objs::tree::EntryKind;
 use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TreeRefIter};
@@ -29,6 +28,10 @@ use gix::ObjectId;
 
 use crate::finding::GitContext;
 use rayon::prelude::*;
+
+mod tips;
+use tips::select;
+pub use tips::{peel_to_commit, ref_tips};
 
 /// Deeper trees are reported, not descended (Git's own limit is lower).
 const MAX_TREE_DEPTH: usize = 4096;
@@ -100,6 +103,9 @@ pub struct HistoryPlan {
     pub warnings: Vec<String>,
     /// Whether everything asked for could be read.
     pub complete: bool,
+    /// Trees and blobs that a ref or a named revision points to (through tags) rather
+    /// than a commit, with the name: content outside any commit, scanned at that name.
+    ref_objects: Vec<(String, Kind, ObjectId)>,
     /// For a blob first introduced by a merge: the blobs at its path in the parents
     /// other than the first (rare, so kept aside rather than in every `BlobRecord`).
     pub merge_previous: HashMap<ObjectId, Vec<ObjectId>>,
@@ -110,11 +116,13 @@ impl HistoryPlan {
         self.commits.iter().filter(|c| !c.boundary).count()
     }
 
-    /// The path a blob is reported at; an unreachable blob has none of its own.
+    /// The path a blob is reported at; an unreachable blob has none of its own, a blob
+    /// a ref names (or holds in the tree it names) is reported at the ref's name.
     pub fn display_path(&self, record: &BlobRecord) -> String {
+        let path = &self.paths[record.path as usize];
         match record.commit {
-            Some(_) => self.paths[record.path as usize].clone(),
-            None => format!("unreachable/{}", record.id),
+            None if path.is_empty() => format!("unreachable/{}", record.id),
+            _ => path.clone(),
         }
     }
 
@@ -212,6 +220,7 @@ pub fn plan(
         filters.has_path_filters() && filters.skips_path(&String::from_utf8_lossy(path))
     };
     introductions(ts, options.cache_per_thread, &order, &skip, &mut plan);
+    add_ref_objects(&repo, options.cache_per_thread, &mut plan);
     if options.unreachable {
         add_unreachable(&repo, &mut plan);
     }
@@ -234,122 +243,6 @@ impl HistoryPlan {
         index.insert(path.to_vec(), i);
         i
     }
-}
-
-/// The commits to start from and the commits to stop at.
-fn select(
-    repo: &gix::Repository,
-    options: &HistoryOptions,
-    plan: &mut HistoryPlan,
-) -> anyhow::Result<(Vec<ObjectId>, Vec<ObjectId>)> {
-    let mut tips = Vec::new();
-    let mut hidden = Vec::new();
-    if options.revisions.is_empty() {
-        return Ok((ref_tips(repo, plan)?, hidden));
-    }
-    // A revision may name a tag: peel it to the commit.
-    let peel = |id: ObjectId| -> anyhow::Result<ObjectId> {
-        let object = repo
-            .find_object(id)
-            .with_context(|| format!("cannot read object {id}"))?;
-        Ok(object
-            .peel_to_kind(Kind::Commit)
-            .with_context(|| format!("{id} is not a commit"))?
-            .id)
-    };
-    for rev in &options.revisions {
-        let spec = repo
-            .rev_parse(rev.as_str())
-            .map_err(|e| anyhow::anyhow!("`{rev}`: not a revision ({e})"))?
-            .detach();
-        use gix::revision::plumbing::Spec;
-        match spec {
-            Spec::Include(id) => tips.push(id),
-            Spec::Exclude(id) => hidden.push(id),
-            Spec::Range { from, to } => {
-                hidden.push(from);
-                tips.push(to);
-            }
-            Spec::Merge { theirs, ours } => {
-                let (theirs, ours) = (peel(theirs)?, peel(ours)?);
-                tips.extend([theirs, ours]);
-                // Without a common ancestor, both histories are scanned in full.
-                if let Some(base) = repo
-                    .merge_base(theirs, ours)
-                    .map_err(|e| anyhow::anyhow!("`{rev}`: {e}"))?
-                {
-                    hidden.push(base.detach());
-                }
-            }
-            Spec::IncludeOnlyParents(id) => tips.extend(read_commit(repo, id)?.1),
-            Spec::ExcludeParents(id) => {
-                tips.push(id);
-                hidden.extend(read_commit(repo, id)?.1);
-            }
-        }
-    }
-    let tips = tips.into_iter().map(peel).collect::<anyhow::Result<_>>()?;
-    let hidden = hidden
-        .into_iter()
-        .map(peel)
-        .collect::<anyhow::Result<_>>()?;
-    Ok((tips, hidden))
-}
-
-/// HEAD and the commit of every ref. Refs that cannot be read are warnings in `plan`; a
-/// missing or unreadable object makes it incomplete.
-pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Result<Vec<ObjectId>> {
-    let mut tips = Vec::new();
-    if let Ok(head) = repo.head_id() {
-        tips.push(head.detach());
-    }
-    let platform = repo.references().context("cannot read the references")?;
-    for reference in platform.all().context("cannot read the references")? {
-        let mut reference = match reference {
-            Ok(r) => r,
-            Err(e) => {
-                plan.warn(format!("cannot read a reference: {e}"));
-                continue;
-            }
-        };
-        plan.refs += 1;
-        let name = reference.name().as_bstr().to_string();
-        match reference.peel_to_id() {
-            Ok(id) => match repo.objects.try_header(&id) {
-                Ok(Some(h)) if h.kind == Kind::Commit => tips.push(id.detach()),
-                Ok(Some(h)) => plan.warnings.push(format!(
-                    "{name} points to a {}, not a commit: not scanned",
-                    h.kind
-                )),
-                Ok(None) => plan.warn(format!("{name}: missing object {id}")),
-                Err(e) => plan.warn(format!("{name}: cannot read object {id}: {e}")),
-            },
-            // A dangling symbolic ref (a remote's HEAD after its branch was pruned)
-            // names nothing to scan; git itself ignores it.
-            Err(e) => plan.warnings.push(format!(
-                "{name}: ignoring a ref that cannot be resolved: {e}"
-            )),
-        }
-    }
-    Ok(tips)
-}
-
-/// Tree and parents of a commit.
-fn read_commit(repo: &gix::Repository, id: ObjectId) -> anyhow::Result<(ObjectId, Vec<ObjectId>)> {
-    let mut buf = Vec::new();
-    let data = repo
-        .objects
-        .try_find(&id, &mut buf)
-        .with_context(|| format!("cannot read commit {id}"))?
-        .with_context(|| format!("missing commit {id}"))?;
-    anyhow::ensure!(
-        data.kind == Kind::Commit,
-        "{id} is a {}, not a commit",
-        data.kind
-    );
-    let commit = CommitRef::from_bytes(data.data, repo.object_hash())
-        .with_context(|| format!("corrupt commit {id}"))?;
-    Ok((commit.tree(), commit.parents().collect()))
 }
 
 /// Read every commit reachable from `tips` but not from `hidden`.
@@ -790,6 +683,45 @@ fn diff_trees(
     first_error
 }
 
+/// The blobs of the trees and blobs that refs name, unless a commit introduced them: a
+/// blob is reported at the ref's name, a tree's blobs at `REF:PATH`.
+fn add_ref_objects(repo: &gix::Repository, cache_bytes: usize, plan: &mut HistoryPlan) {
+    let mut seen: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
+    let mut trees = TreeCache::new(cache_bytes / 2);
+    for (name, kind, id) in std::mem::take(&mut plan.ref_objects) {
+        let blobs: Vec<(Vec<u8>, ObjectId)> = if kind == Kind::Tree {
+            let mut out = Vec::new();
+            if let Err(e) = diff_trees(repo, &mut trees, None, id, &mut Vec::new(), &mut out) {
+                plan.warn(format!("{name}: {e}"));
+            }
+            plan.submodules += out.iter().filter(|c| c.submodule).count() as u64;
+            out.into_iter()
+                .filter(|c| !c.submodule)
+                .map(|c| (c.path, c.id))
+                .collect()
+        } else {
+            vec![(Vec::new(), id)]
+        };
+        for (path, blob) in blobs {
+            if !seen.insert(blob) {
+                continue;
+            }
+            let shown = match path.is_empty() {
+                true => name.clone(),
+                false => format!("{name}:{}", String::from_utf8_lossy(&path)),
+            };
+            plan.paths.push(shown);
+            plan.blobs.push(BlobRecord {
+                id: blob,
+                commit: None,
+                path: plan.paths.len() as u32 - 1,
+                introductions: 1,
+                previous: None,
+            });
+        }
+    }
+}
+
 /// Blobs in the object store that no scanned commit introduced.
 fn add_unreachable(repo: &gix::Repository, plan: &mut HistoryPlan) {
     let known: HashSet<ObjectId> = plan.blobs.iter().map(|b| b.id).collect();
@@ -943,22 +875,6 @@ pub fn plan_push(
     plan.blobs.retain(|b| !known_blob(&b.id));
     sort_by_pack_location(&repo, &mut plan.blobs);
     plan
-}
-
-/// Peel a pushed id to the commit it names (an annotated tag names one).
-pub fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Result<Option<ObjectId>, String> {
-    let object = repo
-        .find_object(id)
-        .map_err(|e| format!("cannot read object {id}: {e}"))?;
-    match object.kind {
-        Kind::Commit => Ok(Some(id)),
-        Kind::Tag => match object.peel_to_kind(Kind::Commit) {
-            Ok(c) => Ok(Some(c.id)),
-            // A tag of a tree or a blob has no history to scan.
-            Err(_) => Ok(None),
-        },
-        _ => Ok(None),
-    }
 }
 
 /// What reading one blob gave.

@@ -51,13 +51,22 @@ pub fn staged_changes(repo: &gix::Repository) -> anyhow::Result<StagedChanges> {
         "{}: a bare repository has no index to scan",
         repo.git_dir().display()
     );
+    let head = repo
+        .head()
+        .map_err(|e| anyhow::anyhow!("cannot read HEAD: {e}"))?;
+    // Before the first `git add` there is no index, and nothing is staged. With commits,
+    // a missing index would make the next commit delete every file: something is wrong
+    // (a `--no-checkout` clone, a removed file), and nothing read is not a clean bill.
+    if !head.is_unborn() && !repo.index_path().exists() {
+        anyhow::bail!(
+            "no index at {}: nothing can be compared with HEAD (`git reset` rebuilds it from HEAD)",
+            repo.index_path().display()
+        );
+    }
     let index = repo.index_or_empty().map_err(|e| {
         anyhow::anyhow!("cannot read the index {}: {e}", repo.index_path().display())
     })?;
     let mut changes = StagedChanges::default();
-    let head = repo
-        .head()
-        .map_err(|e| anyhow::anyhow!("cannot read HEAD: {e}"))?;
     let mut trees: Vec<TreeFiles> = Vec::new();
     if head.is_unborn() {
         changes.unborn = true;
