@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
 use crate::engine::filters::shannon_entropy;
 use crate::engine::Match;
 use crate::finding::redact;
@@ -55,38 +57,86 @@ fn char_count(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
+/// What a blob's snippets must mask, gathered once per blob: the spans of every match
+/// (merged into disjoint, sorted ranges) and the distinct texts of the direct ones, so
+/// that each snippet costs its own region only, however many findings share a line.
+pub struct SnippetMasks {
+    spans: Vec<Range<usize>>,
+    /// Finds the texts of every direct secret of the blob, in any region.
+    texts: Option<AhoCorasick>,
+}
+
+impl SnippetMasks {
+    pub fn new(all: &[Match]) -> SnippetMasks {
+        let mut spans: Vec<Range<usize>> = all.iter().map(|m| m.span.clone()).collect();
+        spans.sort_unstable_by_key(|r| r.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(spans.len());
+        for r in spans {
+            match merged.last_mut() {
+                Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        // Decoded secrets are not in the blob's own text: only direct ones are looked for.
+        let mut texts: Vec<&[u8]> = all
+            .iter()
+            .filter(|m| m.decoded.is_empty() && m.secret.len() >= 6)
+            .map(|m| m.secret.as_slice())
+            .collect();
+        texts.sort_unstable();
+        texts.dedup();
+        let texts = (!texts.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .build(&texts)
+                    .ok()
+            })
+            .flatten();
+        SnippetMasks {
+            spans: merged,
+            texts,
+        }
+    }
+
+    /// The ranges to mask inside `region`, sorted by start.
+    fn within(&self, data: &[u8], region: Range<usize>) -> Vec<Range<usize>> {
+        let mut masks: Vec<Range<usize>> = Vec::new();
+        let first = self.spans.partition_point(|r| r.end <= region.start);
+        for r in &self.spans[first..] {
+            if r.start >= region.end {
+                break;
+            }
+            masks.push(r.start.max(region.start)..r.end.min(region.end));
+        }
+        if let Some(texts) = &self.texts {
+            for found in texts.find_iter(&data[region.clone()]) {
+                masks.push(region.start + found.start()..region.start + found.end());
+            }
+        }
+        masks.extend(credential_like_tokens(data, region));
+        masks.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        masks
+    }
+}
+
 /// The line of a match, at most `CONTEXT` bytes either side, with control characters
 /// escaped. When redacting, every secret in view is masked: every match on the region,
-/// every other occurrence of their text, and every other value that looks like a
-/// credential, so that a snippet never shows what a filter or a disabled rule let pass.
-pub fn snippet(data: &[u8], m: &Match, all: &[Match], redact_secrets: bool) -> String {
+/// every other occurrence of a secret of the blob, and every other value that looks like
+/// a credential, so that a snippet never shows what a filter or a disabled rule let pass.
+pub fn snippet(data: &[u8], m: &Match, masks: &SnippetMasks, redact_secrets: bool) -> String {
     let start = m.span.start.min(data.len());
     let floor = start.saturating_sub(CONTEXT);
     let from = memchr::memrchr(b'\n', &data[floor..start]).map_or(floor, |p| floor + p + 1);
     let ceil = (start.max(m.span.end.min(start + CONTEXT)) + CONTEXT).min(data.len());
     let to = memchr::memchr(b'\n', &data[start..ceil]).map_or(ceil, |p| start + p);
     let region = from..to;
-
-    let mut masks: Vec<Range<usize>> = Vec::new();
-    if redact_secrets {
-        let first = all.partition_point(|o| o.span.start + (64 << 10) < region.start);
-        for o in &all[first..] {
-            if o.span.start >= region.end {
-                break;
-            }
-            if o.span.end > region.start {
-                masks.push(o.span.start.max(region.start)..o.span.end.min(region.end));
-                if o.secret.len() >= 6 {
-                    let hay = &data[region.clone()];
-                    for at in memchr::memmem::find_iter(hay, &o.secret) {
-                        masks.push(region.start + at..region.start + at + o.secret.len());
-                    }
-                }
-            }
-        }
-        masks.extend(credential_like_tokens(data, region.clone()));
-        masks.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    }
+    let masks = if redact_secrets {
+        masks.within(data, region.clone())
+    } else {
+        Vec::new()
+    };
 
     let mut out = String::new();
     if from > 0 && data[from - 1] != b'\n' {

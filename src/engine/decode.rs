@@ -401,7 +401,7 @@ mod tests {
                     let run = if len == 64 {
                         u64::MAX
                     } else {
-                        ((1u64 << len) - 1) << at
+                        ((1u64 << len) - 1).checked_shl(at as u32).unwrap_or(0)
                     };
                     // Gaps around the run, bits beyond it set apart.
                     assert_eq!(has_run(run, min), len >= min, "min {min} len {len} at {at}");

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod filters;
 mod group;
 pub mod keywords;
+pub mod marker;
 pub mod rule;
 
 use std::ops::Range;
@@ -20,10 +21,9 @@ use regex_automata::{meta, Input};
 
 use crate::finding::Confidence;
 use decode::{DecodeLimits, DecodedSpan, Encoding};
+pub use marker::{AllowMarkers, INLINE_ALLOW_MARKER, MARKER_REACH};
 pub use rule::{Rule, RuleError, RuleSelection};
 
-/// Suppresses every finding on a line that holds it.
-pub const INLINE_ALLOW_MARKER: &[u8] = b"tollgate:allow";
 /// A window is widened to its line end only this far; minified files have huge lines.
 const MAX_LINE_WIDEN: usize = 1024;
 
@@ -65,8 +65,11 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct BlobMatches {
     pub matches: Vec<Match>,
-    /// Matches dropped by an inline `tollgate:allow` marker.
-    pub suppressed_inline: usize,
+    /// Matches an inline `tollgate:allow` marker covers: not reported, but the hook
+    /// audits them (or, with `tollgate.inlineAllow=false`, blocks on them).
+    pub allowed_inline: Vec<Match>,
+    /// The blob's markers, for the later stages' findings.
+    pub markers: AllowMarkers,
 }
 
 /// Per-thread working memory, reused across blobs: search windows per rule and each
@@ -170,20 +173,31 @@ impl Engine {
         &self.rules
     }
 
-    /// Scan one blob.
+    /// Scan one blob. The rule of every candidate is settled first (`drop_overlaps`),
+    /// and only then are the less confident ones dropped, so that a finding's rule (and
+    /// its fingerprint) is the same whatever `min_confidence` is.
     pub fn scan(&self, data: &[u8], scratch: &mut Scratch) -> BlobMatches {
         let mut raw = Vec::new();
         self.scan_layer(data, 0, None, scratch, &mut raw);
         let raw = self.drop_overlaps(raw);
+        let markers = AllowMarkers::new(data);
+        let starts: Vec<usize> = raw.iter().map(|m| m.span.start).collect();
+        // Looked up once: a per-match search of the blob costs matches × size.
+        let sealed = !raw.is_empty() && memchr::memmem::find(data, b"SealedSecret").is_some();
         let mut out = BlobMatches::default();
         for m in raw {
-            if line_has_allow_marker(data, m.span.clone()) {
-                out.suppressed_inline += 1;
-            } else if !(self.rules[m.rule].spec.generic && is_sealed_ciphertext(data, &m.secret)) {
+            if m.confidence < self.options.min_confidence {
+                continue;
+            }
+            if markers.covers(data, m.span.clone(), &starts) {
+                out.allowed_inline.push(m);
+            } else if !(self.rules[m.rule].spec.generic && sealed && is_sealed_ciphertext(&m.secret))
+            {
                 out.matches.push(m);
             }
         }
         out.matches.sort_by_key(|m| (m.span.start, m.rule));
+        out.markers = markers;
         out
     }
 
@@ -272,12 +286,13 @@ impl Engine {
                     continue;
                 }
                 let w = self.rules[idx].window();
-                let start = hit.start.saturating_sub(w);
                 let end = (hit.end + w).min(data.len());
                 let windows = &mut scratch.windows[idx];
                 if windows.is_empty() {
                     scratch.touched.push(idx);
                 }
+                let floor = windows.last().map_or(0, |last| last.end);
+                let start = widen_over_indentation(data, hit.start.saturating_sub(w), floor);
                 match windows.last_mut() {
                     Some(last) if last.end >= start => last.end = last.end.max(end),
                     _ => windows.push(start..end),
@@ -376,7 +391,7 @@ impl Engine {
             }
             confidence = confidence.raised();
         }
-        (confidence >= self.options.min_confidence).then_some((confidence, entropy))
+        Some((confidence, entropy))
     }
 
     /// One secret, one finding: a generic rule yields to a specific rule on the same
@@ -519,6 +534,20 @@ fn widen_to_line_end(data: &[u8], window: Range<usize>) -> Range<usize> {
     window.start..end
 }
 
+/// Move a window's start back over the spaces, tabs and list dashes before it, down to
+/// `floor` (the end of the rule's previous window, so that each byte is looked at once):
+/// a rule anchored at `^[ \t]*` must see the start of a line indented further than its
+/// window reaches.
+fn widen_over_indentation(data: &[u8], start: usize, floor: usize) -> usize {
+    let floor = floor.min(start);
+    let blank = data[floor..start]
+        .iter()
+        .rev()
+        .take_while(|&&b| matches!(b, b' ' | b'\t' | b'-'))
+        .count();
+    start - blank
+}
+
 fn merge_windows(windows: &mut Vec<Range<usize>>) {
     windows.sort_by_key(|w| w.start);
     let mut merged: Vec<Range<usize>> = Vec::with_capacity(windows.len());
@@ -531,19 +560,6 @@ fn merge_windows(windows: &mut Vec<Range<usize>>) {
     *windows = merged;
 }
 
-/// The lines a span covers, in full.
-fn line_bounds(data: &[u8], span: Range<usize>) -> Range<usize> {
-    let start = memchr::memrchr(b'\n', &data[..span.start.min(data.len())]).map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &data[span.end.min(data.len())..])
-        .map_or(data.len(), |p| span.end + p);
-    start..end
-}
-
-pub fn line_has_allow_marker(data: &[u8], span: Range<usize>) -> bool {
-    let lines = line_bounds(data, span);
-    memchr::memmem::find(&data[lines], INLINE_ALLOW_MARKER).is_some()
-}
-
 /// Whether the CPU has AVX2 (the standard library caches the answer).
 pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -552,11 +568,10 @@ pub(crate) fn has_avx2() -> bool {
     return false;
 }
 
-/// SealedSecret `encryptedData` values are ciphertext only the cluster can open.
-fn is_sealed_ciphertext(blob: &[u8], secret: &[u8]) -> bool {
-    secret.len() >= 200
-        && secret.starts_with(b"Ag")
-        && memchr::memmem::find(blob, b"SealedSecret").is_some()
+/// SealedSecret `encryptedData` values (in a blob that names `SealedSecret`) are
+/// ciphertext only the cluster can open.
+fn is_sealed_ciphertext(secret: &[u8]) -> bool {
+    secret.len() >= 200 && secret.starts_with(b"Ag")
 }
 
 #[cfg(test)]
