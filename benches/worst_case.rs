@@ -59,13 +59,15 @@ const SHAPES: &[Shape] = &[
         name: "normal",
         path: "src/mixed.env",
         build: |r, size| {
-            fill(size, |i| match i % 8 {
+            fill(size, |i| {
+                match i % 8 {
                 0 => format!("GITHUB_TOKEN={}\n", r.github_token()),
                 1 => "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  level: info\n".into(),
                 _ => format!(
                     "fn handler_{i}(input: &str) -> Result<String> {{ let value = lookup(input)?; Ok(value.{}) }}\n",
                     r.alnum(8)
                 ),
+            }
             })
         },
     },
@@ -141,9 +143,14 @@ const SHAPES: &[Shape] = &[
         name: "yaml-long-lines",
         path: "deploy/flow.yaml",
         build: |r, size| {
-            let mut s = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: {");
+            let mut s =
+                String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: {");
             s.push_str(&fill(size, |i| {
-                format!("k{i}: \"password={} token={}\", ", r.alnum(16), r.github_token())
+                format!(
+                    "k{i}: \"password={} token={}\", ",
+                    r.alnum(16),
+                    r.github_token()
+                )
             }));
             s.push_str("}\n");
             s
@@ -152,7 +159,11 @@ const SHAPES: &[Shape] = &[
     Shape {
         name: "no-newlines",
         path: "bundle.min.js",
-        build: |r, size| fill(size, |_| format!("function {}(e,t){{return e+t}};", r.alnum(6))),
+        build: |r, size| {
+            fill(size, |_| {
+                format!("function {}(e,t){{return e+t}};", r.alnum(6))
+            })
+        },
     },
     Shape {
         name: "deep-indent",
@@ -182,7 +193,10 @@ fn main() {
     }
     println!();
     for shape in SHAPES {
-        if only.as_deref().is_some_and(|o| o != shape.name && shape.name != "normal") {
+        if only
+            .as_deref()
+            .is_some_and(|o| o != shape.name && shape.name != "normal")
+        {
             continue;
         }
         print!("{:<20}", shape.name);

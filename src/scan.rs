@@ -17,8 +17,7 @@ use serde::Serialize;
 use crate::baseline::{self, Baseline};
 use crate::config::Filters;
 use crate::engine::{
-    filters, BlobMatches, Engine, EngineOptions, Match, RuleSelection,
-    Scratch, ScratchPool,
+    filters, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch, ScratchPool,
 };
 use crate::finding::{fingerprint, redact, Confidence, Finding, K8sContext};
 use crate::k8s::{self, checks::Hit, checks::CHECKS};
@@ -666,6 +665,18 @@ pub struct BlobReport {
     pub parse_error: Option<String>,
 }
 
+impl BlobReport {
+    /// The report as a server that does (`true`) or does not honour inline markers
+    /// sees it: without, what they suppressed is reported like any other finding.
+    pub fn with_markers(mut self, honoured: bool) -> BlobReport {
+        if !honoured {
+            self.findings.append(&mut self.inline_allowed);
+            self.suppressed_inline = 0;
+        }
+        self
+    }
+}
+
 /// Match one blob, run the manifest stage on it, and turn both into findings.
 pub fn scan_blob(
     engine: &Engine,
@@ -768,7 +779,13 @@ pub fn scan_blob(
         .chain(config_allowed.iter().cloned())
         .chain(allowed_inline.iter().cloned())
         .collect();
-    let masks = snippet::SnippetMasks::new(&masks);
+    let shown = matches
+        .iter()
+        .chain(&allowed_inline)
+        .map(|m| m.span.clone())
+        .chain(hits.iter().chain(&allowed).map(|h| h.span.clone()))
+        .chain(facts.pods.iter().map(|p| p.report.span.clone()));
+    let masks = snippet::SnippetMasks::new(data, &masks, shown);
     let report = |secret: &[u8], span: Range<usize>, m: &Match| {
         let (line, column) = positions.of(span.start);
         let (end_line, end_column) = positions.of(span.end);

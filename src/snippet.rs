@@ -64,10 +64,29 @@ pub struct SnippetMasks {
     spans: Vec<Range<usize>>,
     /// Finds the texts of every direct secret of the blob, in any region.
     texts: Option<AhoCorasick>,
+    /// The values that look like credentials in every region a snippet will show, found
+    /// once (a byte lies in the regions of every finding near it).
+    credential_like: Vec<Range<usize>>,
 }
 
 impl SnippetMasks {
-    pub fn new(all: &[Match]) -> SnippetMasks {
+    /// `all`: every match to mask; `shown`: the spans whose snippets will be asked for.
+    pub fn new(
+        data: &[u8],
+        all: &[Match],
+        shown: impl Iterator<Item = Range<usize>>,
+    ) -> SnippetMasks {
+        let mut regions: Vec<Range<usize>> = shown.map(|span| region(data, &span)).collect();
+        regions.sort_unstable_by_key(|r| r.start);
+        let mut credential_like = Vec::new();
+        let mut done = 0;
+        for r in regions {
+            let from = r.start.max(done);
+            if from < r.end {
+                credential_like.extend(credential_like_tokens(data, from..r.end));
+                done = r.end;
+            }
+        }
         let mut spans: Vec<Range<usize>> = all.iter().map(|m| m.span.clone()).collect();
         spans.sort_unstable_by_key(|r| r.start);
         let mut merged: Vec<Range<usize>> = Vec::with_capacity(spans.len());
@@ -97,6 +116,7 @@ impl SnippetMasks {
         SnippetMasks {
             spans: merged,
             texts,
+            credential_like,
         }
     }
 
@@ -115,7 +135,15 @@ impl SnippetMasks {
                 masks.push(region.start + found.start()..region.start + found.end());
             }
         }
-        masks.extend(credential_like_tokens(data, region));
+        let first = self
+            .credential_like
+            .partition_point(|r| r.end <= region.start);
+        for r in &self.credential_like[first..] {
+            if r.start >= region.end {
+                break;
+            }
+            masks.push(r.start.max(region.start)..r.end.min(region.end));
+        }
         masks.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
         masks
     }
@@ -126,12 +154,8 @@ impl SnippetMasks {
 /// every other occurrence of a secret of the blob, and every other value that looks like
 /// a credential, so that a snippet never shows what a filter or a disabled rule let pass.
 pub fn snippet(data: &[u8], m: &Match, masks: &SnippetMasks, redact_secrets: bool) -> String {
-    let start = m.span.start.min(data.len());
-    let floor = start.saturating_sub(CONTEXT);
-    let from = memchr::memrchr(b'\n', &data[floor..start]).map_or(floor, |p| floor + p + 1);
-    let ceil = (start.max(m.span.end.min(start + CONTEXT)) + CONTEXT).min(data.len());
-    let to = memchr::memchr(b'\n', &data[start..ceil]).map_or(ceil, |p| start + p);
-    let region = from..to;
+    let region = region(data, &m.span);
+    let (from, to) = (region.start, region.end);
     let masks = if redact_secrets {
         masks.within(data, region.clone())
     } else {
@@ -162,6 +186,16 @@ pub fn snippet(data: &[u8], m: &Match, masks: &SnippetMasks, redact_secrets: boo
         out.push('…');
     }
     out.trim().to_string()
+}
+
+/// What the snippet of `span` shows: its line, at most `CONTEXT` bytes either side.
+fn region(data: &[u8], span: &Range<usize>) -> Range<usize> {
+    let start = span.start.min(data.len());
+    let floor = start.saturating_sub(CONTEXT);
+    let from = memchr::memrchr(b'\n', &data[floor..start]).map_or(floor, |p| floor + p + 1);
+    let ceil = (start.max(span.end.min(start + CONTEXT)) + CONTEXT).min(data.len());
+    let to = memchr::memchr(b'\n', &data[start..ceil]).map_or(ceil, |p| start + p);
+    from..to
 }
 
 /// Values on the line that look like credentials: eight or more characters between

@@ -191,7 +191,9 @@ impl Engine {
             }
             if markers.covers(data, m.span.clone(), &starts) {
                 out.allowed_inline.push(m);
-            } else if !(self.rules[m.rule].spec.generic && sealed && is_sealed_ciphertext(&m.secret))
+            } else if !(self.rules[m.rule].spec.generic
+                && sealed
+                && is_sealed_ciphertext(&m.secret))
             {
                 out.matches.push(m);
             }

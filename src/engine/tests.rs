@@ -78,7 +78,10 @@ fn inline_allow_marker_suppresses_the_line_only() {
 #[test]
 fn a_marker_far_along_a_minified_line_covers_nothing() {
     let t = token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA");
-    let data = format!("{{\"a\":\"{t}\",\"pad\":\"{}\",\"note\":\"tollgate:allow\"}}", "x".repeat(5000));
+    let data = format!(
+        "{{\"a\":\"{t}\",\"pad\":\"{}\",\"note\":\"tollgate:allow\"}}",
+        "x".repeat(5000)
+    );
     let out = scan(&data);
     assert!(out.allowed_inline.is_empty());
     assert_eq!(out.matches.len(), 1);
