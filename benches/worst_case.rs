@@ -128,6 +128,19 @@ const SHAPES: &[Shape] = &[
         },
     },
     Shape {
+        name: "base64-runs",
+        path: "blob.txt",
+        build: |r, size| {
+            // Runs just under the decoder's span limit, each decoding to many tokens:
+            // every match of one run shares the run's span.
+            let b64 = base64::engine::general_purpose::STANDARD;
+            fill(size, |_| {
+                let text = fill(40_000, |_| format!("TOKEN={} ", r.github_token()));
+                format!("{}\n", b64.encode(text))
+            })
+        },
+    },
+    Shape {
         name: "small-yaml-docs",
         path: "deploy/all.yaml",
         build: |r, size| {

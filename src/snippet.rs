@@ -6,8 +6,6 @@
 
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-
 use crate::engine::filters::shannon_entropy;
 use crate::engine::Match;
 use crate::finding::redact;
@@ -58,24 +56,27 @@ fn char_count(bytes: &[u8]) -> usize {
 }
 
 /// What a blob's snippets must mask, gathered once per blob: the spans of every match
-/// (merged into disjoint, sorted ranges) and the distinct texts of the direct ones, so
-/// that each snippet costs its own region only, however many findings share a line.
-pub struct SnippetMasks {
+/// (merged into disjoint, sorted ranges) and the direct matches by position, so that
+/// each snippet costs about its own region, however many findings share a line.
+pub struct SnippetMasks<'a> {
     spans: Vec<Range<usize>>,
-    /// Finds the texts of every direct secret of the blob, in any region.
-    texts: Option<AhoCorasick>,
+    /// Direct matches (their text is in the blob) sorted by start, and for each the
+    /// furthest end of it and those before it: the matches that may reach a region
+    /// start at the first whose furthest end passes the region's start.
+    direct: Vec<(Range<usize>, &'a [u8])>,
+    furthest_end: Vec<usize>,
     /// The values that look like credentials in every region a snippet will show, found
     /// once (a byte lies in the regions of every finding near it).
     credential_like: Vec<Range<usize>>,
 }
 
-impl SnippetMasks {
+impl<'a> SnippetMasks<'a> {
     /// `all`: every match to mask; `shown`: the spans whose snippets will be asked for.
     pub fn new(
         data: &[u8],
-        all: &[Match],
+        all: &'a [Match],
         shown: impl Iterator<Item = Range<usize>>,
-    ) -> SnippetMasks {
+    ) -> SnippetMasks<'a> {
         let mut regions: Vec<Range<usize>> = shown.map(|span| region(data, &span)).collect();
         regions.sort_unstable_by_key(|r| r.start);
         let mut credential_like = Vec::new();
@@ -97,25 +98,24 @@ impl SnippetMasks {
             }
         }
         // Decoded secrets are not in the blob's own text: only direct ones are looked for.
-        let mut texts: Vec<&[u8]> = all
+        let mut direct: Vec<(Range<usize>, &[u8])> = all
             .iter()
-            .filter(|m| m.decoded.is_empty() && m.secret.len() >= 6)
-            .map(|m| m.secret.as_slice())
+            .filter(|m| m.decoded.is_empty())
+            .map(|m| (m.span.clone(), m.secret.as_slice()))
             .collect();
-        texts.sort_unstable();
-        texts.dedup();
-        let texts = (!texts.is_empty())
-            .then(|| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
-                    .build(&texts)
-                    .ok()
+        direct.sort_unstable_by(|a, b| (a.0.start, a.0.end, a.1).cmp(&(b.0.start, b.0.end, b.1)));
+        direct.dedup();
+        let furthest_end = direct
+            .iter()
+            .scan(0, |furthest, (span, _)| {
+                *furthest = span.end.max(*furthest);
+                Some(*furthest)
             })
-            .flatten();
+            .collect();
         SnippetMasks {
             spans: merged,
-            texts,
+            direct,
+            furthest_end,
             credential_like,
         }
     }
@@ -130,9 +130,19 @@ impl SnippetMasks {
             }
             masks.push(r.start.max(region.start)..r.end.min(region.end));
         }
-        if let Some(texts) = &self.texts {
-            for found in texts.find_iter(&data[region.clone()]) {
-                masks.push(region.start + found.start()..region.start + found.end());
+        // Every other occurrence, in the region, of the text of a match on it.
+        let hay = &data[region.clone()];
+        let first = self
+            .furthest_end
+            .partition_point(|&end| end <= region.start);
+        for (span, secret) in &self.direct[first.min(self.direct.len())..] {
+            if span.start >= region.end {
+                break;
+            }
+            if span.end > region.start && secret.len() >= 6 {
+                for at in memchr::memmem::find_iter(hay, secret) {
+                    masks.push(region.start + at..region.start + at + secret.len());
+                }
             }
         }
         let first = self
@@ -151,8 +161,8 @@ impl SnippetMasks {
 
 /// The line of a match, at most `CONTEXT` bytes either side, with control characters
 /// escaped. When redacting, every secret in view is masked: every match on the region,
-/// every other occurrence of a secret of the blob, and every other value that looks like
-/// a credential, so that a snippet never shows what a filter or a disabled rule let pass.
+/// every other occurrence of their text, and every other value that looks like a
+/// credential, so that a snippet never shows what a filter or a disabled rule let pass.
 pub fn snippet(data: &[u8], m: &Match, masks: &SnippetMasks, redact_secrets: bool) -> String {
     let region = region(data, &m.span);
     let (from, to) = (region.start, region.end);

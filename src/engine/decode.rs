@@ -12,7 +12,7 @@ const MIN_DECODED_LEN: usize = 12;
 /// as in `Basic dXNlcjpwYXNzd29yZA==`.
 const MIN_DECODABLE_RUN: usize = MIN_DECODED_LEN.div_ceil(3) * 4;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Encoding {
     Base64,
     Percent,

@@ -12,6 +12,7 @@ pub mod filters;
 mod group;
 pub mod keywords;
 pub mod marker;
+mod overlap;
 pub mod rule;
 
 use std::ops::Range;
@@ -303,8 +304,9 @@ impl Engine {
         });
         for &idx in &scratch.touched {
             if self.rules[idx].to_line_end() {
+                let mut line_ends = LineEnds::default();
                 for window in scratch.windows[idx].iter_mut() {
-                    *window = widen_to_line_end(data, window.clone());
+                    *window = line_ends.widen(data, window.clone());
                 }
             }
         }
@@ -395,57 +397,6 @@ impl Engine {
         }
         Some((confidence, entropy))
     }
-
-    /// One secret, one finding: a generic rule yields to a specific rule on the same
-    /// text, a decoded match yields to a direct match of the same rule, and of several
-    /// matches of the very same text the most confident stays. Overlaps are found with a
-    /// sweep over matches sorted by start, so a blob with thousands of findings costs
-    /// no more than it should.
-    fn drop_overlaps(&self, mut matches: Vec<Match>) -> Vec<Match> {
-        matches.sort_by_key(|m| (m.span.start, m.inner.start, m.rule));
-        let mut drop = vec![false; matches.len()];
-        let mut active: Vec<usize> = Vec::new();
-        for i in 0..matches.len() {
-            active.retain(|&j| matches[j].span.end > matches[i].span.start);
-            for &j in &active {
-                match self.yields(&matches[i], &matches[j]) {
-                    Some(true) => drop[i] = true,
-                    Some(false) => drop[j] = true,
-                    None => {}
-                }
-            }
-            active.push(i);
-        }
-        let mut keep = drop.into_iter().map(|d| !d);
-        matches.retain(|_| keep.next().unwrap_or(true));
-        matches
-    }
-
-    /// For two matches whose reported spans overlap: `Some(true)` when `a` should give
-    /// way to `b`, `Some(false)` when `b` should give way to `a`, `None` when both stay.
-    fn yields(&self, a: &Match, b: &Match) -> Option<bool> {
-        let same_layer = a.decoded == b.decoded;
-        if same_layer && !(a.inner.start < b.inner.end && b.inner.start < a.inner.end) {
-            return None;
-        }
-        let (ga, gb) = (
-            self.rules[a.rule].spec.generic,
-            self.rules[b.rule].spec.generic,
-        );
-        if ga != gb {
-            return Some(ga);
-        }
-        if a.rule == b.rule && !same_layer {
-            // The direct match stays.
-            return Some(!a.decoded.is_empty());
-        }
-        if same_layer && a.inner == b.inner && (a.rule == b.rule || a.span == b.span) {
-            return Some(
-                a.confidence < b.confidence || (a.confidence == b.confidence && a.rule > b.rule),
-            );
-        }
-        None
-    }
 }
 
 /// The most frequent keyword in source code, mostly inside words that name no credential:
@@ -526,14 +477,43 @@ fn followed_by_equals(data: &[u8], at: usize) -> bool {
         .is_some_and(|&b| b == b'=')
 }
 
-/// Extend a window to the end of its last line, within `MAX_LINE_WIDEN` bytes: a regex
-/// anchored at `$` must see the line end. The start needs no widening, since `^` sees the
-/// byte before the window.
-fn widen_to_line_end(data: &[u8], window: Range<usize>) -> Range<usize> {
-    let ceil = (window.end + MAX_LINE_WIDEN).min(data.len());
-    // The newline itself is included: a pattern may end in `[^...]` rather than `$`.
-    let end = memchr::memchr(b'\n', &data[window.end..ceil]).map_or(ceil, |p| window.end + p + 1);
-    window.start..end
+/// Extends windows, in order of their ends, to the end of their last line, within
+/// `MAX_LINE_WIDEN` bytes: a regex anchored at `$` must see the line end. The start needs
+/// no widening, since `^` sees the byte before the window. What one search found is
+/// kept for the next windows, so a long line with many windows is searched once.
+#[derive(Default)]
+struct LineEnds {
+    /// No newline lies in `from..searched`; `newline` is the first one at `searched`.
+    from: usize,
+    searched: usize,
+    newline: Option<usize>,
+}
+
+impl LineEnds {
+    fn widen(&mut self, data: &[u8], window: Range<usize>) -> Range<usize> {
+        let ceil = (window.end + MAX_LINE_WIDEN).min(data.len());
+        let known = window.end >= self.from && window.end <= self.searched;
+        if !known || (self.newline.is_none() && self.searched < ceil) {
+            let from = if known { self.searched } else { window.end };
+            self.from = if known { self.from } else { window.end };
+            match memchr::memchr(b'\n', &data[from..ceil]) {
+                Some(p) => {
+                    self.searched = from + p;
+                    self.newline = Some(from + p);
+                }
+                None => {
+                    self.searched = ceil;
+                    self.newline = None;
+                }
+            }
+        }
+        // The newline itself is included: a pattern may end in `[^...]` rather than `$`.
+        let end = match self.newline {
+            Some(p) if p < ceil => p + 1,
+            _ => ceil,
+        };
+        window.start..end
+    }
 }
 
 /// Move a window's start back over the spaces, tabs and list dashes before it, down to

@@ -492,3 +492,19 @@ fn every_builtin_example_keeps_its_rules_at_every_min_confidence() {
         }
     }
 }
+
+#[test]
+fn windows_widen_to_their_line_end_with_one_search_per_line() {
+    let data = b"a=1 b=2 c=3\nd=4\n";
+    let mut ends = LineEnds::default();
+    assert_eq!(ends.widen(data, 0..3), 0..12);
+    assert_eq!(ends.widen(data, 4..7), 4..12);
+    assert_eq!(ends.widen(data, 12..13), 12..16);
+    // Out of order, and past the widening limit.
+    assert_eq!(ends.widen(data, 0..1), 0..12);
+    let long = vec![b'x'; 3 * MAX_LINE_WIDEN];
+    let mut ends = LineEnds::default();
+    assert_eq!(ends.widen(&long, 0..10), 0..10 + MAX_LINE_WIDEN);
+    assert_eq!(ends.widen(&long, 20..30), 20..30 + MAX_LINE_WIDEN);
+    assert_eq!(ends.widen(&long, 2000..2010), 2000..2010 + MAX_LINE_WIDEN);
+}
