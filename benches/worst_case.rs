@@ -56,18 +56,26 @@ struct Shape {
 
 const SHAPES: &[Shape] = &[
     Shape {
+        // Code, manifests and JSON with a planted token every ~60 KB, about as often as
+        // the corpus of `engine_throughput`.
         name: "normal",
-        path: "src/mixed.env",
+        path: "src/mixed.txt",
         build: |r, size| {
-            fill(size, |i| {
-                match i % 8 {
-                0 => format!("GITHUB_TOKEN={}\n", r.github_token()),
-                1 => "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  level: info\n".into(),
-                _ => format!(
-                    "fn handler_{i}(input: &str) -> Result<String> {{ let value = lookup(input)?; Ok(value.{}) }}\n",
-                    r.alnum(8)
+            fill(size, |i| match i % 200 {
+                0 => format!("# settings\nGITHUB_TOKEN={}\n", r.github_token()),
+                n if n % 3 == 0 => format!(
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: registry.local/app@sha256:{}\n          env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: app-db\n                  key: password\n",
+                    r.alnum(64)
                 ),
-            }
+                n if n % 3 == 1 => format!(
+                    "    {{\"id\": {i}, \"name\": \"{}\", \"enabled\": true, \"tokenCount\": {}}},\n",
+                    r.alnum(10),
+                    r.next() % 4096
+                ),
+                _ => format!(
+                    "pub fn handler_{i}(input: &str, limit: usize) -> Result<String, Error> {{\n    let value = lookup_{}(input)?;\n    // resolve the session from the cache\n    Ok(format!(\"{{}}-{{}}\", value, limit))\n}}\n",
+                    r.alnum(6)
+                ),
             })
         },
     },
@@ -199,6 +207,14 @@ fn main() {
     let rules = config.rules.load().expect("built-in rules");
     let engine = Engine::new(rules, config.engine).expect("engine");
     let mut scratch = Scratch::default();
+    // One untimed pass warms the regexes' lazy DFAs.
+    let warm = (SHAPES[0].build)(&mut Rng(1), 1_000_000);
+    let provenance = Provenance {
+        path: SHAPES[0].path.into(),
+        rel_path: SHAPES[0].path.into(),
+        git: None,
+    };
+    scan_blob(&engine, warm.as_bytes(), &provenance, &config, &mut scratch);
 
     print!("{:<20}", "shape");
     for mb in &sizes {

@@ -40,15 +40,18 @@ pub struct DecodedSpan {
 pub struct DecodeLimits {
     /// Encoded spans longer than this are not decoded.
     pub max_span: usize,
-    /// At most this many spans are decoded per blob.
+    /// At most this many spans are decoded per text.
     pub max_spans: usize,
 }
 
 impl Default for DecodeLimits {
+    /// No cap on the number of spans: a cap would let 2048 harmless encoded runs hide an
+    /// encoded secret after them, and the work is linear without one (a layer decodes at
+    /// most about twice its input, and `decode_depth` bounds the layers).
     fn default() -> Self {
         DecodeLimits {
             max_span: 64 * 1024,
-            max_spans: 2048,
+            max_spans: usize::MAX,
         }
     }
 }
