@@ -61,7 +61,8 @@ const SHAPES: &[Shape] = &[
         name: "normal",
         path: "src/mixed.txt",
         build: |r, size| {
-            fill(size, |i| match i % 200 {
+            fill(size, |i| {
+                match i % 200 {
                 0 => format!("# settings\nGITHUB_TOKEN={}\n", r.github_token()),
                 n if n % 3 == 0 => format!(
                     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: registry.local/app@sha256:{}\n          env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: app-db\n                  key: password\n",
@@ -76,6 +77,7 @@ const SHAPES: &[Shape] = &[
                     "pub fn handler_{i}(input: &str, limit: usize) -> Result<String, Error> {{\n    let value = lookup_{}(input)?;\n    // resolve the session from the cache\n    Ok(format!(\"{{}}-{{}}\", value, limit))\n}}\n",
                     r.alnum(6)
                 ),
+            }
             })
         },
     },
@@ -174,6 +176,34 @@ const SHAPES: &[Shape] = &[
                 )
             }));
             s.push_str("}\n");
+            s
+        },
+    },
+    Shape {
+        // A template that does not parse: context comes from its lines.
+        name: "broken-yaml-line",
+        path: "deploy/broken.yaml",
+        build: |r, size| {
+            let mut s = String::from("apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n  bad: [\nstringData:\n  - name: API\n    value: ");
+            s.push_str(&fill(size, |_| {
+                format!("GITHUB_TOKEN={} ", r.github_token())
+            }));
+            s.push('\n');
+            s
+        },
+    },
+    Shape {
+        // One plain scalar holding thousands of generic matches.
+        name: "yaml-long-scalar",
+        path: "deploy/cm.yaml",
+        build: |r, size| {
+            let mut s = String::from(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  urls: ",
+            );
+            s.push_str(&fill(size.min(4_000_000), |_| {
+                format!("https://ci:{}@nexus.acme.io/simple ", r.alnum(16))
+            }));
+            s.push('\n');
             s
         },
     },
