@@ -47,10 +47,16 @@ pub struct HookPolicy {
     pub min_confidence: Confidence,
     /// `tollgate.timeout` (default `4s`).
     pub timeout: Duration,
-    /// `tollgate.onTimeout` (default `accept`).
+    /// `tollgate.onTimeout` (default `reject`: a push that can make the scan slow must
+    /// not get past it that way).
     pub on_timeout: Outcome,
-    /// `tollgate.onError` (default `accept`).
+    /// `tollgate.onError` (default `reject`: a push the scan cannot read in full, for
+    /// one a file over `tollgate.maxFileSize`, is not a clean push).
     pub on_error: Outcome,
+    /// `tollgate.inlineAllow` (default `true`): whether `tollgate:allow` markers in the
+    /// pushed files suppress findings. Every finding a marker suppresses is written to
+    /// the audit log; with `false`, markers count for nothing.
+    pub inline_allow: bool,
     /// `tollgate.allowBypass` (default `false`).
     pub allow_bypass: bool,
     /// `tollgate.auditLog` (default `<git dir>/tollgate-audit.jsonl`; `false` or empty
@@ -66,8 +72,9 @@ impl HookPolicy {
         HookPolicy {
             min_confidence: Confidence::Medium,
             timeout: Duration::from_secs(4),
-            on_timeout: Outcome::Accept,
-            on_error: Outcome::Accept,
+            on_timeout: Outcome::Reject,
+            on_error: Outcome::Reject,
+            inline_allow: true,
             allow_bypass: false,
             audit_log: Some(git_dir.join("tollgate-audit.jsonl")),
             max_file_size: crate::scan::DEFAULT_MAX_FILE_SIZE,
@@ -110,6 +117,11 @@ impl HookPolicy {
         if let Some(v) = get("tollgate.onError") {
             policy.on_error =
                 parse_outcome(&v).ok_or(format!("tollgate.onError: `{v}` (accept or reject)"))?;
+        }
+        if get("tollgate.inlineAllow").is_some() {
+            policy.inline_allow = config
+                .boolean("tollgate.inlineAllow")
+                .ok_or("tollgate.inlineAllow: not a boolean")?;
         }
         if get("tollgate.allowBypass").is_some() {
             policy.allow_bypass = config
@@ -217,6 +229,9 @@ struct Verdict {
     bypass_reason: Option<String>,
     warnings: Vec<String>,
     complete: bool,
+    /// Findings that `tollgate:allow` markers suppressed (and would have blocked): they
+    /// go to the audit log.
+    inline_allowed: Vec<Finding>,
 }
 
 /// The pusher, as the server tells it.
@@ -488,9 +503,17 @@ fn undecided(
     };
     messages.say(format!("tollgate: push {verb}: {why}"));
     if outcome == Outcome::Reject {
+        let key = if action == "timeout" {
+            "tollgate.onTimeout"
+        } else {
+            "tollgate.onError"
+        };
         messages.say(
-            "tollgate: the server is set to reject pushes it cannot scan; try again, or ask an administrator.",
+            "tollgate: the server rejects pushes it cannot scan in full; try again, or ask an administrator.",
         );
+        messages.say(format!(
+            "tollgate: (an administrator can let such pushes through, unscanned and logged: `git config {key} accept`)"
+        ));
     }
     messages.flush();
     let action = format!(
@@ -520,6 +543,21 @@ fn report(
             verdict.bypassed.join(", ")
         ));
         audit(policy, git_dir, "bypass", Some(reason), updates, &[]);
+    }
+    if !verdict.inline_allowed.is_empty() {
+        let n = verdict.inline_allowed.len();
+        messages.say(format!(
+            "tollgate: {n} finding{} allowed by `tollgate:allow` markers; recorded in the audit log",
+            if n == 1 { "" } else { "s" }
+        ));
+        audit(
+            policy,
+            git_dir,
+            "inline-allow",
+            Some("tollgate:allow marker"),
+            updates,
+            &verdict.inline_allowed,
+        );
     }
     for f in &verdict.notes {
         messages.say(format!(
@@ -590,9 +628,12 @@ fn report(
         ));
     }
     messages.say("Treat the secret as exposed and rotate it: it has left your machine.");
-    messages.say(
-        "A false positive? Add a `tollgate:allow` comment (with the reason) to the line, commit, and push again.",
-    );
+    // Markers are advertised only where they count.
+    if policy.inline_allow {
+        messages.say(
+            "A false positive? Add a `# tollgate:allow <reason>` comment right after the value (on its line), commit, and push again; the server logs it.",
+        );
+    }
     if policy.allow_bypass {
         messages.say(format!(
             "This server allows a bypass, which is logged: `git push -o {SKIP_PUSH_OPTION}`, or `{SKIP_MESSAGE_MARKER}` in the pushed tip commit's message."
@@ -724,7 +765,7 @@ fn scan_push(
     let engine = engine?;
     verdict.warnings.extend(plan.warnings.iter().cloned());
     verdict.complete = plan.complete;
-    let scanned = scan_pushed_blobs(&config, &engine, &shared, &plan);
+    let scanned = scan_pushed_blobs(&config, &engine, &shared, &plan, policy.inline_allow);
     verdict.complete &= scanned.complete;
     verdict.warnings.extend(scanned.warnings);
     (verdict.notes, verdict.findings) = scanned
@@ -732,6 +773,11 @@ fn scan_push(
         .into_iter()
         .filter(|f| f.confidence >= policy.min_confidence)
         .partition(|f| f.secret.is_empty());
+    verdict.inline_allowed = scanned
+        .inline_allowed
+        .into_iter()
+        .filter(|f| f.confidence >= policy.min_confidence && !f.secret.is_empty())
+        .collect();
     Ok(verdict)
 }
 
@@ -751,6 +797,8 @@ const PUSH_CACHE_PER_THREAD: usize = 8 << 20;
 /// What scanning a push's blobs gave.
 struct PushScan {
     findings: Vec<Finding>,
+    /// Findings `tollgate:allow` markers suppressed (none when markers do not count).
+    inline_allowed: Vec<Finding>,
     warnings: Vec<String>,
     /// False when a pushed text could not be read or was too large to scan.
     complete: bool,
@@ -773,6 +821,7 @@ fn scan_pushed_blobs(
     engine: &Engine,
     shared: &gix::ThreadSafeRepository,
     plan: &HistoryPlan,
+    inline_allow: bool,
 ) -> PushScan {
     use rayon::prelude::*;
     let scratches = ScratchPool::default();
@@ -823,13 +872,20 @@ fn scan_pushed_blobs(
                 rel_path: path.clone(),
                 git: Some(plan.git_context(blob)),
             };
+            let scan = |data: &[u8]| {
+                scratches
+                    .with(|s| scan_blob(engine, data, &provenance, config, s))
+                    .with_markers(inline_allow)
+            };
             let previous = plan.previous_blobs(blob);
             let mut outcomes = Vec::new();
             for view in &views {
                 let data = &view.text;
-                let mut report =
-                    scratches.with(|s| scan_blob(engine, data, &provenance, config, s));
-                if report.findings.is_empty() && report.facts.is_empty() {
+                let mut report = scan(data);
+                if report.findings.is_empty()
+                    && report.facts.is_empty()
+                    && report.inline_allowed.is_empty()
+                {
                     continue;
                 }
                 added_lines::keep_added_against(
@@ -839,7 +895,7 @@ fn scan_pushed_blobs(
                     config.max_file_size,
                     old_buffer,
                     &mut report,
-                    &|old| scratches.with(|s| scan_blob(engine, old, &provenance, config, s)),
+                    &scan,
                 );
                 outcomes.push(BlobOutcome::Scanned(report));
             }
@@ -848,13 +904,15 @@ fn scan_pushed_blobs(
         .collect();
     let mut scan = PushScan {
         findings: Vec::new(),
+        inline_allowed: Vec::new(),
         warnings: Vec::new(),
         complete: true,
     };
     let collector = crate::scan::Collector::default();
     for outcome in outcomes {
         match outcome {
-            BlobOutcome::Scanned(report) => {
+            BlobOutcome::Scanned(mut report) => {
+                scan.inline_allowed.append(&mut report.inline_allowed);
                 collector.add(report);
             }
             BlobOutcome::NotScanned(why) => {

@@ -17,8 +17,7 @@ use serde::Serialize;
 use crate::baseline::{self, Baseline};
 use crate::config::Filters;
 use crate::engine::{
-    filters, line_has_allow_marker, BlobMatches, Engine, EngineOptions, Match, RuleSelection,
-    Scratch, ScratchPool,
+    filters, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch, ScratchPool,
 };
 use crate::finding::{fingerprint, redact, Confidence, Finding, K8sContext};
 use crate::k8s::{self, checks::Hit, checks::CHECKS};
@@ -684,12 +683,27 @@ pub struct BlobReport {
     pub findings: Vec<Finding>,
     /// Findings an inline allow marker suppressed.
     pub suppressed_inline: u64,
+    /// Those findings themselves, for the hook's audit log (or to block on, when the
+    /// server does not honour markers).
+    pub inline_allowed: Vec<Finding>,
     /// Findings the config's secret allow-lists suppressed.
     pub suppressed_config: u64,
     /// Manifest objects later correlated with other files'.
     pub facts: k8s::Facts,
     /// A YAML file that did not parse, so its findings got context from its lines only.
     pub parse_error: Option<String>,
+}
+
+impl BlobReport {
+    /// The report as a server that does (`true`) or does not honour inline markers
+    /// sees it: without, what they suppressed is reported like any other finding.
+    pub fn with_markers(mut self, honoured: bool) -> BlobReport {
+        if !honoured {
+            self.findings.append(&mut self.inline_allowed);
+            self.suppressed_inline = 0;
+        }
+        self
+    }
 }
 
 /// Match one blob, run the manifest stage on it, and turn both into findings.
@@ -702,10 +716,12 @@ pub fn scan_blob(
 ) -> BlobReport {
     let BlobMatches {
         mut matches,
-        suppressed_inline,
+        mut allowed_inline,
+        markers,
     } = engine.scan(data, scratch);
     if !config.k8s.regex_findings {
         matches.clear();
+        allowed_inline.clear();
     }
     let spans: Vec<k8s::MatchSpan> = matches
         .iter()
@@ -754,10 +770,20 @@ pub fn scan_blob(
         (matches, contexts, Vec::new())
     };
 
-    // Structural hits on a line with an allow marker are suppressed like matches.
-    let (hits, allowed): (Vec<Hit>, Vec<Hit>) = hits
-        .into_iter()
-        .partition(|h| !line_has_allow_marker(data, h.span.clone()));
+    // Structural hits a marker covers are suppressed like matches; any finding between a
+    // hit and a marker takes the marker for itself.
+    let (hits, allowed): (Vec<Hit>, Vec<Hit>) = if markers.is_empty() {
+        (hits, Vec::new())
+    } else {
+        let mut candidates: Vec<usize> = hits
+            .iter()
+            .map(|h| h.span.start)
+            .chain(matches.iter().map(|m| m.span.start))
+            .collect();
+        candidates.sort_unstable();
+        hits.into_iter()
+            .partition(|h| !markers.covers(data, h.span.clone(), &candidates))
+    };
     let (hits, hits_config_allowed): (Vec<Hit>, Vec<Hit>) = hits.into_iter().partition(|h| {
         h.secret.is_empty() || !filters.allows_secret(CHECKS[h.check].id, &h.secret)
     });
@@ -768,18 +794,27 @@ pub fn scan_blob(
         .chain(hits.iter().map(|h| &h.span))
         .cloned()
         .chain(pod_spans)
+        .chain(allowed_inline.iter().map(|m| m.span.clone()))
+        .chain(allowed.iter().map(|h| h.span.clone()))
         .flat_map(|span| [span.start, span.end])
         .collect();
     let positions = snippet::Positions::new(data, &mut offsets);
     // Every secret on a snippet's line is masked: the engine's, and every value a
     // structural check took for a secret, reported or not.
-    let mut masks: Vec<Match> = structural_masks
+    let masks: Vec<Match> = structural_masks
         .into_iter()
         .map(|(span, secret)| structural_match(span, secret))
         .chain(matches.iter().cloned())
         .chain(config_allowed.iter().cloned())
+        .chain(allowed_inline.iter().cloned())
         .collect();
-    masks.sort_by_key(|m| m.span.start);
+    let shown = matches
+        .iter()
+        .chain(&allowed_inline)
+        .map(|m| m.span.clone())
+        .chain(hits.iter().chain(&allowed).map(|h| h.span.clone()))
+        .chain(facts.pods.iter().map(|p| p.report.span.clone()));
+    let masks = snippet::SnippetMasks::new(data, &masks, shown);
     let report = |secret: &[u8], span: Range<usize>, m: &Match| {
         let (line, column) = positions.of(span.start);
         let (end_line, end_column) = positions.of(span.end);
@@ -793,32 +828,33 @@ pub fn scan_blob(
             snippet: snippet::snippet(data, m, &masks, config.redact),
         }
     };
+    let match_finding = |m: &Match, k8s: Option<K8sContext>| {
+        let rule = &engine.rules()[m.rule];
+        let at = report(&m.secret, m.span.clone(), m);
+        Finding {
+            rule_id: rule.spec.id.clone(),
+            rule_name: rule.spec.name.clone(),
+            description: rule.spec.description.as_ref().map(|d| d.trim().to_string()),
+            confidence: m.confidence,
+            path: provenance.path.clone(),
+            line: at.line,
+            column: at.column,
+            end_line: at.end_line,
+            end_column: at.end_column,
+            secret: at.secret,
+            redacted: config.redact,
+            entropy: (m.entropy * 1000.0).round() / 1000.0,
+            fingerprint: fingerprint(&rule.spec.id, &m.secret, &provenance.rel_path),
+            decoded: m.decoded.iter().map(|d| d.name().to_string()).collect(),
+            snippet: at.snippet,
+            git: provenance.git.clone(),
+            k8s,
+        }
+    };
     let mut findings: Vec<Finding> = matches
         .iter()
         .zip(contexts)
-        .map(|(m, k8s)| {
-            let rule = &engine.rules()[m.rule];
-            let at = report(&m.secret, m.span.clone(), m);
-            Finding {
-                rule_id: rule.spec.id.clone(),
-                rule_name: rule.spec.name.clone(),
-                description: rule.spec.description.as_ref().map(|d| d.trim().to_string()),
-                confidence: m.confidence,
-                path: provenance.path.clone(),
-                line: at.line,
-                column: at.column,
-                end_line: at.end_line,
-                end_column: at.end_column,
-                secret: at.secret,
-                redacted: config.redact,
-                entropy: (m.entropy * 1000.0).round() / 1000.0,
-                fingerprint: fingerprint(&rule.spec.id, &m.secret, &provenance.rel_path),
-                decoded: m.decoded.iter().map(|d| d.name().to_string()).collect(),
-                snippet: at.snippet,
-                git: provenance.git.clone(),
-                k8s,
-            }
-        })
+        .map(|(m, k8s)| match_finding(m, k8s))
         .collect();
     let hit_finding = |hit: Hit| {
         let m = structural_match(hit.span.clone(), hit.secret.clone());
@@ -857,9 +893,16 @@ pub fn scan_blob(
     let mut report_facts = k8s::Facts::default();
     report_facts.add(facts, &provenance.path, &hit_finding);
     findings.extend(hits.into_iter().map(&hit_finding));
+    let inline_allowed: Vec<Finding> = allowed_inline
+        .iter()
+        .filter(|m| !filters.allows_secret(&engine.rules()[m.rule].spec.id, &m.secret))
+        .map(|m| match_finding(m, None))
+        .chain(allowed.into_iter().map(&hit_finding))
+        .collect();
     BlobReport {
         findings,
-        suppressed_inline: (suppressed_inline + allowed.len()) as u64,
+        suppressed_inline: inline_allowed.len() as u64,
+        inline_allowed,
         suppressed_config: (config_allowed.len() + hits_config_allowed.len()) as u64,
         facts: report_facts,
         parse_error,

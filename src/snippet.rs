@@ -55,38 +55,122 @@ fn char_count(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
+/// What a blob's snippets must mask, gathered once per blob: the spans of every match
+/// (merged into disjoint, sorted ranges) and the direct matches by position, so that
+/// each snippet costs about its own region, however many findings share a line.
+pub struct SnippetMasks<'a> {
+    spans: Vec<Range<usize>>,
+    /// Direct matches (their text is in the blob) sorted by start, and for each the
+    /// furthest end of it and those before it: the matches that may reach a region
+    /// start at the first whose furthest end passes the region's start.
+    direct: Vec<(Range<usize>, &'a [u8])>,
+    furthest_end: Vec<usize>,
+    /// The values that look like credentials in every region a snippet will show, found
+    /// once (a byte lies in the regions of every finding near it).
+    credential_like: Vec<Range<usize>>,
+}
+
+impl<'a> SnippetMasks<'a> {
+    /// `all`: every match to mask; `shown`: the spans whose snippets will be asked for.
+    pub fn new(
+        data: &[u8],
+        all: &'a [Match],
+        shown: impl Iterator<Item = Range<usize>>,
+    ) -> SnippetMasks<'a> {
+        let mut regions: Vec<Range<usize>> = shown.map(|span| region(data, &span)).collect();
+        regions.sort_unstable_by_key(|r| r.start);
+        let mut credential_like = Vec::new();
+        let mut done = 0;
+        for r in regions {
+            let from = r.start.max(done);
+            if from < r.end {
+                credential_like.extend(credential_like_tokens(data, from..r.end));
+                done = r.end;
+            }
+        }
+        let mut spans: Vec<Range<usize>> = all.iter().map(|m| m.span.clone()).collect();
+        spans.sort_unstable_by_key(|r| r.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(spans.len());
+        for r in spans {
+            match merged.last_mut() {
+                Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        // Decoded secrets are not in the blob's own text: only direct ones are looked for.
+        let mut direct: Vec<(Range<usize>, &[u8])> = all
+            .iter()
+            .filter(|m| m.decoded.is_empty())
+            .map(|m| (m.span.clone(), m.secret.as_slice()))
+            .collect();
+        direct.sort_unstable_by(|a, b| (a.0.start, a.0.end, a.1).cmp(&(b.0.start, b.0.end, b.1)));
+        direct.dedup();
+        let furthest_end = direct
+            .iter()
+            .scan(0, |furthest, (span, _)| {
+                *furthest = span.end.max(*furthest);
+                Some(*furthest)
+            })
+            .collect();
+        SnippetMasks {
+            spans: merged,
+            direct,
+            furthest_end,
+            credential_like,
+        }
+    }
+
+    /// The ranges to mask inside `region`, sorted by start.
+    fn within(&self, data: &[u8], region: Range<usize>) -> Vec<Range<usize>> {
+        let mut masks: Vec<Range<usize>> = Vec::new();
+        let first = self.spans.partition_point(|r| r.end <= region.start);
+        for r in &self.spans[first..] {
+            if r.start >= region.end {
+                break;
+            }
+            masks.push(r.start.max(region.start)..r.end.min(region.end));
+        }
+        // Every other occurrence, in the region, of the text of a match on it.
+        let hay = &data[region.clone()];
+        let first = self
+            .furthest_end
+            .partition_point(|&end| end <= region.start);
+        for (span, secret) in &self.direct[first.min(self.direct.len())..] {
+            if span.start >= region.end {
+                break;
+            }
+            if span.end > region.start && secret.len() >= 6 {
+                for at in memchr::memmem::find_iter(hay, secret) {
+                    masks.push(region.start + at..region.start + at + secret.len());
+                }
+            }
+        }
+        let first = self
+            .credential_like
+            .partition_point(|r| r.end <= region.start);
+        for r in &self.credential_like[first..] {
+            if r.start >= region.end {
+                break;
+            }
+            masks.push(r.start.max(region.start)..r.end.min(region.end));
+        }
+        masks.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        masks
+    }
+}
+
 /// The line of a match, at most `CONTEXT` bytes either side, with control characters
 /// escaped. When redacting, every secret in view is masked: every match on the region,
 /// every other occurrence of their text, and every other value that looks like a
 /// credential, so that a snippet never shows what a filter or a disabled rule let pass.
-pub fn snippet(data: &[u8], m: &Match, all: &[Match], redact_secrets: bool) -> String {
-    let start = m.span.start.min(data.len());
-    let floor = start.saturating_sub(CONTEXT);
-    let from = memchr::memrchr(b'\n', &data[floor..start]).map_or(floor, |p| floor + p + 1);
-    let ceil = (start.max(m.span.end.min(start + CONTEXT)) + CONTEXT).min(data.len());
-    let to = memchr::memchr(b'\n', &data[start..ceil]).map_or(ceil, |p| start + p);
-    let region = from..to;
-
-    let mut masks: Vec<Range<usize>> = Vec::new();
-    if redact_secrets {
-        let first = all.partition_point(|o| o.span.start + (64 << 10) < region.start);
-        for o in &all[first..] {
-            if o.span.start >= region.end {
-                break;
-            }
-            if o.span.end > region.start {
-                masks.push(o.span.start.max(region.start)..o.span.end.min(region.end));
-                if o.secret.len() >= 6 {
-                    let hay = &data[region.clone()];
-                    for at in memchr::memmem::find_iter(hay, &o.secret) {
-                        masks.push(region.start + at..region.start + at + o.secret.len());
-                    }
-                }
-            }
-        }
-        masks.extend(credential_like_tokens(data, region.clone()));
-        masks.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    }
+pub fn snippet(data: &[u8], m: &Match, masks: &SnippetMasks, redact_secrets: bool) -> String {
+    let region = region(data, &m.span);
+    let (from, to) = (region.start, region.end);
+    let masks = if redact_secrets {
+        masks.within(data, region.clone())
+    } else {
+        Vec::new()
+    };
 
     let mut out = String::new();
     if from > 0 && data[from - 1] != b'\n' {
@@ -112,6 +196,16 @@ pub fn snippet(data: &[u8], m: &Match, all: &[Match], redact_secrets: bool) -> S
         out.push('…');
     }
     out.trim().to_string()
+}
+
+/// What the snippet of `span` shows: its line, at most `CONTEXT` bytes either side.
+fn region(data: &[u8], span: &Range<usize>) -> Range<usize> {
+    let start = span.start.min(data.len());
+    let floor = start.saturating_sub(CONTEXT);
+    let from = memchr::memrchr(b'\n', &data[floor..start]).map_or(floor, |p| floor + p + 1);
+    let ceil = (start.max(span.end.min(start + CONTEXT)) + CONTEXT).min(data.len());
+    let to = memchr::memchr(b'\n', &data[start..ceil]).map_or(ceil, |p| start + p);
+    from..to
 }
 
 /// Values on the line that look like credentials: eight or more characters between

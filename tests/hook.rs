@@ -530,3 +530,116 @@ fn a_manifest_secret_is_rejected_with_its_kubernetes_place_and_posture_only_note
         "the secret is masked: {out}"
     );
 }
+
+#[test]
+fn an_inline_marker_is_honoured_and_every_finding_it_allows_is_audited() {
+    let s = Server::new(&[]);
+    let commit = s.client.commit(
+        &[(
+            "test/fixture.env",
+            &format!(
+                "GITHUB_TOKEN={} # tollgate:allow test fixture\n",
+                github_token()
+            ),
+        )],
+        "fixture",
+    );
+    let (ok, out) = s.push(&["main"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("allowed by `tollgate:allow` markers"), "{out}");
+    let log = s.audit_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains(r#""action":"inline-allow""#))
+        .expect("an inline-allow line");
+    let record: serde_json::Value = serde_json::from_str(line).unwrap();
+    let finding = &record["findings"][0];
+    assert_eq!(finding["rule_id"], "github.pat-classic", "{line}");
+    assert_eq!(finding["path"], "test/fixture.env");
+    assert_eq!(finding["commit"], commit.as_str());
+    assert_eq!(finding["fingerprint"].as_str().map(str::len), Some(32));
+    assert!(
+        !log.contains(&github_token()[8..]),
+        "never the secret: {log}"
+    );
+}
+
+#[test]
+fn with_inline_allow_off_markers_count_for_nothing_and_are_not_offered() {
+    let s = Server::new(&[]);
+    s.config("tollgate.inlineAllow", "false");
+    s.client.commit(
+        &[(
+            "app.env",
+            &format!("GITHUB_TOKEN={} # tollgate:allow\n", github_token()),
+        )],
+        "marked",
+    );
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("push rejected: 1 secret"), "{out}");
+    assert!(
+        !out.contains("tollgate:allow"),
+        "markers are not offered: {out}"
+    );
+    s.config("tollgate.inlineAllow", "sometimes");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "a bad value fails closed: {out}");
+    assert!(out.contains("tollgate.inlineAllow"), "{out}");
+}
+
+#[test]
+fn a_marker_far_along_a_minified_line_does_not_let_a_token_in() {
+    let s = Server::new(&[]);
+    let line = format!(
+        "{{\"token\":\"{}\",\"pad\":\"{}\",\"note\":\"tollgate:allow\"}}\n",
+        github_token(),
+        "x".repeat(5000)
+    );
+    s.client.commit(&[("dist/app.min.json", &line)], "bundle");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("push rejected: 1 secret"), "{out}");
+    assert!(out.contains("tollgate:allow"), "markers count here: {out}");
+}
+
+#[test]
+fn pushes_the_scan_cannot_finish_or_read_are_rejected_by_default() {
+    let s = Server::new(&[]);
+    for key in ["tollgate.onError", "tollgate.onTimeout"] {
+        git_in(&s.bare, &["config", "--unset", key]);
+    }
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    assert!(s.push(&["main"]).0);
+
+    s.config("tollgate.maxFileSize", "1K");
+    let big = format!("{}{}", "filler line\n".repeat(200), token_line());
+    s.client.commit(&[("big.log", &big)], "big");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("tollgate.onError accept"), "{out}");
+
+    s.config("tollgate.maxFileSize", "10M");
+    s.config("tollgate.timeout", "1ms");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("tollgate.onTimeout accept"), "{out}");
+    assert!(s.audit_log().contains(r#""action":"timeout-reject""#));
+}
+
+#[test]
+fn many_tokens_on_one_long_line_are_rejected_on_their_findings() {
+    // Issue 13: the per-match scan of the line ran such a push past the timeout, which
+    // then accepted it. Scan time is linear now (see benches/worst_case.rs); a debug
+    // build on a busy machine still gets the roomy budget these tests use.
+    let s = Server::new(&[]);
+    let piece = format!("{} GITHUB_TOKEN={} ", "x".repeat(40), github_token());
+    let line = piece.repeat(1_000_000 / piece.len());
+    s.client.commit(&[("dist/bundle.js", &line)], "bundle");
+    let (ok, out) = s.push(&["main"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("secrets in the pushed commits"),
+        "scanned, not timed out: {out}"
+    );
+}

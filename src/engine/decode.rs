@@ -12,7 +12,7 @@ const MIN_DECODED_LEN: usize = 12;
 /// as in `Basic dXNlcjpwYXNzd29yZA==`.
 const MIN_DECODABLE_RUN: usize = MIN_DECODED_LEN.div_ceil(3) * 4;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Encoding {
     Base64,
     Percent,
@@ -40,15 +40,18 @@ pub struct DecodedSpan {
 pub struct DecodeLimits {
     /// Encoded spans longer than this are not decoded.
     pub max_span: usize,
-    /// At most this many spans are decoded per blob.
+    /// At most this many spans are decoded per text.
     pub max_spans: usize,
 }
 
 impl Default for DecodeLimits {
+    /// No cap on the number of spans: a cap would let 2048 harmless encoded runs hide an
+    /// encoded secret after them, and the work is linear without one (a layer decodes at
+    /// most about twice its input, and `decode_depth` bounds the layers).
     fn default() -> Self {
         DecodeLimits {
             max_span: 64 * 1024,
-            max_spans: 2048,
+            max_spans: usize::MAX,
         }
     }
 }
@@ -401,7 +404,7 @@ mod tests {
                     let run = if len == 64 {
                         u64::MAX
                     } else {
-                        ((1u64 << len) - 1) << at
+                        ((1u64 << len) - 1).checked_shl(at as u32).unwrap_or(0)
                     };
                     // Gaps around the run, bits beyond it set apart.
                     assert_eq!(has_run(run, min), len >= min, "min {min} len {len} at {at}");

@@ -87,11 +87,23 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if VENDOR_EXAMPLES.contains(&text) {
         return true;
     }
-    if TEMPLATE_MARKERS.iter().any(|m| text.contains(m)) {
-        return true;
-    }
-    let lower = text.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+    // One pass for every word: a dense blob judges a candidate every few bytes.
+    static WORDS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(TEMPLATE_MARKERS.iter().chain(PLACEHOLDER_WORDS))
+                .ok()
+        });
+    if let Some(words) = WORDS.as_ref() {
+        if words.is_match(text) {
+            return true;
+        }
+    } else if TEMPLATE_MARKERS
+        .iter()
+        .chain(PLACEHOLDER_WORDS)
+        .any(|w| text.to_ascii_lowercase().contains(w))
+    {
         return true;
     }
     if text.starts_with('<') && text.ends_with('>') {

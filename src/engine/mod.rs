@@ -11,6 +11,8 @@ pub mod decode;
 pub mod filters;
 mod group;
 pub mod keywords;
+pub mod marker;
+mod overlap;
 pub mod rule;
 
 use std::ops::Range;
@@ -20,10 +22,9 @@ use regex_automata::{meta, Input};
 
 use crate::finding::Confidence;
 use decode::{DecodeLimits, DecodedSpan, Encoding};
+pub use marker::{AllowMarkers, INLINE_ALLOW_MARKER, MARKER_REACH};
 pub use rule::{Rule, RuleError, RuleSelection};
 
-/// Suppresses every finding on a line that holds it.
-pub const INLINE_ALLOW_MARKER: &[u8] = b"tollgate:allow";
 /// A window is widened to its line end only this far; minified files have huge lines.
 const MAX_LINE_WIDEN: usize = 1024;
 
@@ -65,8 +66,11 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct BlobMatches {
     pub matches: Vec<Match>,
-    /// Matches dropped by an inline `tollgate:allow` marker.
-    pub suppressed_inline: usize,
+    /// Matches an inline `tollgate:allow` marker covers: not reported, but the hook
+    /// audits them (or, with `tollgate.inlineAllow=false`, blocks on them).
+    pub allowed_inline: Vec<Match>,
+    /// The blob's markers, for the later stages' findings.
+    pub markers: AllowMarkers,
 }
 
 /// Per-thread working memory, reused across blobs: search windows per rule and each
@@ -170,20 +174,33 @@ impl Engine {
         &self.rules
     }
 
-    /// Scan one blob.
+    /// Scan one blob. The rule of every candidate is settled first (`drop_overlaps`),
+    /// and only then are the less confident ones dropped, so that a finding's rule (and
+    /// its fingerprint) is the same whatever `min_confidence` is.
     pub fn scan(&self, data: &[u8], scratch: &mut Scratch) -> BlobMatches {
         let mut raw = Vec::new();
         self.scan_layer(data, 0, None, scratch, &mut raw);
         let raw = self.drop_overlaps(raw);
+        let markers = AllowMarkers::new(data);
+        let starts: Vec<usize> = raw.iter().map(|m| m.span.start).collect();
+        // Looked up once: a per-match search of the blob costs matches × size.
+        let sealed = !raw.is_empty() && memchr::memmem::find(data, b"SealedSecret").is_some();
         let mut out = BlobMatches::default();
         for m in raw {
-            if line_has_allow_marker(data, m.span.clone()) {
-                out.suppressed_inline += 1;
-            } else if !(self.rules[m.rule].spec.generic && is_sealed_ciphertext(data, &m.secret)) {
+            if m.confidence < self.options.min_confidence {
+                continue;
+            }
+            if markers.covers(data, m.span.clone(), &starts) {
+                out.allowed_inline.push(m);
+            } else if !(self.rules[m.rule].spec.generic
+                && sealed
+                && is_sealed_ciphertext(&m.secret))
+            {
                 out.matches.push(m);
             }
         }
         out.matches.sort_by_key(|m| (m.span.start, m.rule));
+        out.markers = markers;
         out
     }
 
@@ -272,12 +289,13 @@ impl Engine {
                     continue;
                 }
                 let w = self.rules[idx].window();
-                let start = hit.start.saturating_sub(w);
                 let end = (hit.end + w).min(data.len());
                 let windows = &mut scratch.windows[idx];
                 if windows.is_empty() {
                     scratch.touched.push(idx);
                 }
+                let floor = windows.last().map_or(0, |last| last.end);
+                let start = widen_over_indentation(data, hit.start.saturating_sub(w), floor);
                 match windows.last_mut() {
                     Some(last) if last.end >= start => last.end = last.end.max(end),
                     _ => windows.push(start..end),
@@ -286,8 +304,9 @@ impl Engine {
         });
         for &idx in &scratch.touched {
             if self.rules[idx].to_line_end() {
+                let mut line_ends = LineEnds::default();
                 for window in scratch.windows[idx].iter_mut() {
-                    *window = widen_to_line_end(data, window.clone());
+                    *window = line_ends.widen(data, window.clone());
                 }
             }
         }
@@ -376,58 +395,7 @@ impl Engine {
             }
             confidence = confidence.raised();
         }
-        (confidence >= self.options.min_confidence).then_some((confidence, entropy))
-    }
-
-    /// One secret, one finding: a generic rule yields to a specific rule on the same
-    /// text, a decoded match yields to a direct match of the same rule, and of several
-    /// matches of the very same text the most confident stays. Overlaps are found with a
-    /// sweep over matches sorted by start, so a blob with thousands of findings costs
-    /// no more than it should.
-    fn drop_overlaps(&self, mut matches: Vec<Match>) -> Vec<Match> {
-        matches.sort_by_key(|m| (m.span.start, m.inner.start, m.rule));
-        let mut drop = vec![false; matches.len()];
-        let mut active: Vec<usize> = Vec::new();
-        for i in 0..matches.len() {
-            active.retain(|&j| matches[j].span.end > matches[i].span.start);
-            for &j in &active {
-                match self.yields(&matches[i], &matches[j]) {
-                    Some(true) => drop[i] = true,
-                    Some(false) => drop[j] = true,
-                    None => {}
-                }
-            }
-            active.push(i);
-        }
-        let mut keep = drop.into_iter().map(|d| !d);
-        matches.retain(|_| keep.next().unwrap_or(true));
-        matches
-    }
-
-    /// For two matches whose reported spans overlap: `Some(true)` when `a` should give
-    /// way to `b`, `Some(false)` when `b` should give way to `a`, `None` when both stay.
-    fn yields(&self, a: &Match, b: &Match) -> Option<bool> {
-        let same_layer = a.decoded == b.decoded;
-        if same_layer && !(a.inner.start < b.inner.end && b.inner.start < a.inner.end) {
-            return None;
-        }
-        let (ga, gb) = (
-            self.rules[a.rule].spec.generic,
-            self.rules[b.rule].spec.generic,
-        );
-        if ga != gb {
-            return Some(ga);
-        }
-        if a.rule == b.rule && !same_layer {
-            // The direct match stays.
-            return Some(!a.decoded.is_empty());
-        }
-        if same_layer && a.inner == b.inner && (a.rule == b.rule || a.span == b.span) {
-            return Some(
-                a.confidence < b.confidence || (a.confidence == b.confidence && a.rule > b.rule),
-            );
-        }
-        None
+        Some((confidence, entropy))
     }
 }
 
@@ -509,14 +477,57 @@ fn followed_by_equals(data: &[u8], at: usize) -> bool {
         .is_some_and(|&b| b == b'=')
 }
 
-/// Extend a window to the end of its last line, within `MAX_LINE_WIDEN` bytes: a regex
-/// anchored at `$` must see the line end. The start needs no widening, since `^` sees the
-/// byte before the window.
-fn widen_to_line_end(data: &[u8], window: Range<usize>) -> Range<usize> {
-    let ceil = (window.end + MAX_LINE_WIDEN).min(data.len());
-    // The newline itself is included: a pattern may end in `[^...]` rather than `$`.
-    let end = memchr::memchr(b'\n', &data[window.end..ceil]).map_or(ceil, |p| window.end + p + 1);
-    window.start..end
+/// Extends windows, in order of their ends, to the end of their last line, within
+/// `MAX_LINE_WIDEN` bytes: a regex anchored at `$` must see the line end. The start needs
+/// no widening, since `^` sees the byte before the window. What one search found is
+/// kept for the next windows, so a long line with many windows is searched once.
+#[derive(Default)]
+struct LineEnds {
+    /// No newline lies in `from..searched`; `newline` is the first one at `searched`.
+    from: usize,
+    searched: usize,
+    newline: Option<usize>,
+}
+
+impl LineEnds {
+    fn widen(&mut self, data: &[u8], window: Range<usize>) -> Range<usize> {
+        let ceil = (window.end + MAX_LINE_WIDEN).min(data.len());
+        let known = window.end >= self.from && window.end <= self.searched;
+        if !known || (self.newline.is_none() && self.searched < ceil) {
+            let from = if known { self.searched } else { window.end };
+            self.from = if known { self.from } else { window.end };
+            match memchr::memchr(b'\n', &data[from..ceil]) {
+                Some(p) => {
+                    self.searched = from + p;
+                    self.newline = Some(from + p);
+                }
+                None => {
+                    self.searched = ceil;
+                    self.newline = None;
+                }
+            }
+        }
+        // The newline itself is included: a pattern may end in `[^...]` rather than `$`.
+        let end = match self.newline {
+            Some(p) if p < ceil => p + 1,
+            _ => ceil,
+        };
+        window.start..end
+    }
+}
+
+/// Move a window's start back over the spaces, tabs and list dashes before it, down to
+/// `floor` (the end of the rule's previous window, so that each byte is looked at once):
+/// a rule anchored at `^[ \t]*` must see the start of a line indented further than its
+/// window reaches.
+fn widen_over_indentation(data: &[u8], start: usize, floor: usize) -> usize {
+    let floor = floor.min(start);
+    let blank = data[floor..start]
+        .iter()
+        .rev()
+        .take_while(|&&b| matches!(b, b' ' | b'\t' | b'-'))
+        .count();
+    start - blank
 }
 
 fn merge_windows(windows: &mut Vec<Range<usize>>) {
@@ -531,19 +542,6 @@ fn merge_windows(windows: &mut Vec<Range<usize>>) {
     *windows = merged;
 }
 
-/// The lines a span covers, in full.
-fn line_bounds(data: &[u8], span: Range<usize>) -> Range<usize> {
-    let start = memchr::memrchr(b'\n', &data[..span.start.min(data.len())]).map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &data[span.end.min(data.len())..])
-        .map_or(data.len(), |p| span.end + p);
-    start..end
-}
-
-pub fn line_has_allow_marker(data: &[u8], span: Range<usize>) -> bool {
-    let lines = line_bounds(data, span);
-    memchr::memmem::find(&data[lines], INLINE_ALLOW_MARKER).is_some()
-}
-
 /// Whether the CPU has AVX2 (the standard library caches the answer).
 pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -552,11 +550,10 @@ pub(crate) fn has_avx2() -> bool {
     return false;
 }
 
-/// SealedSecret `encryptedData` values are ciphertext only the cluster can open.
-fn is_sealed_ciphertext(blob: &[u8], secret: &[u8]) -> bool {
-    secret.len() >= 200
-        && secret.starts_with(b"Ag")
-        && memchr::memmem::find(blob, b"SealedSecret").is_some()
+/// SealedSecret `encryptedData` values (in a blob that names `SealedSecret`) are
+/// ciphertext only the cluster can open.
+fn is_sealed_ciphertext(secret: &[u8]) -> bool {
+    secret.len() >= 200 && secret.starts_with(b"Ag")
 }
 
 #[cfg(test)]

@@ -69,9 +69,22 @@ fn keyword_case_does_not_matter() {
 fn inline_allow_marker_suppresses_the_line_only() {
     let data = "password = Tr0ub4dor&3x! # tollgate:allow\npassword = pQ8vL2mzR7wq\n";
     let out = scan(data);
-    assert_eq!(out.suppressed_inline, 1);
+    assert_eq!(out.allowed_inline.len(), 1);
+    assert_eq!(out.allowed_inline[0].secret, b"Tr0ub4dor&3x!");
     assert_eq!(out.matches.len(), 1);
     assert_eq!(out.matches[0].secret, b"pQ8vL2mzR7wq");
+}
+
+#[test]
+fn a_marker_far_along_a_minified_line_covers_nothing() {
+    let t = token("Zq3T9xLm2VbN8cR4kW7yHp1sDf6GjA");
+    let data = format!(
+        "{{\"a\":\"{t}\",\"pad\":\"{}\",\"note\":\"tollgate:allow\"}}",
+        "x".repeat(5000)
+    );
+    let out = scan(&data);
+    assert!(out.allowed_inline.is_empty());
+    assert_eq!(out.matches.len(), 1);
 }
 
 #[test]
@@ -393,4 +406,105 @@ let secret_name = lookup(path);
         .filter(|id| generic_ids.contains(id))
         .collect();
     assert!(hit_rules.len() >= 5, "{hit_rules:?}");
+}
+
+/// `(rule, span)` of every match at `min`, for comparing runs.
+fn rules_and_spans(engine: &Engine, data: &[u8]) -> Vec<(usize, Range<usize>, Confidence)> {
+    engine
+        .scan(data, &mut Scratch::default())
+        .matches
+        .into_iter()
+        .map(|m| (m.rule, m.span, m.confidence))
+        .collect()
+}
+
+#[test]
+fn the_rule_is_chosen_before_min_confidence_filters() {
+    let yaml = r#"rules:
+- id: t.weak-specific
+  name: a specific rule of low confidence
+  keywords: [tk-]
+  regex: '(?P<secret>tk-[0-9A-Za-z]{10})'
+  confidence: low
+- id: t.generic-medium
+  name: a generic rule of medium confidence
+  keywords: [password]
+  regex: 'password\s*=\s*(?P<secret>\S{8,})'
+  confidence: medium
+  generic: true
+"#;
+    let at = |min| {
+        let rules = compile_rule_file(yaml, &RuleOrigin::File("t.yaml".into())).unwrap();
+        let e = Engine::new(
+            rules,
+            EngineOptions {
+                min_confidence: min,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap();
+        rules_and_spans(&e, b"password = tk-8fQ2mZ7rLw\n")
+    };
+    let low = at(Confidence::Low);
+    assert_eq!(low.len(), 1);
+    assert_eq!(low[0].0, 0, "the specific rule wins: {low:?}");
+    // Not the generic rule in its place: the text's rule does not depend on the filter.
+    assert!(at(Confidence::Medium).is_empty());
+}
+
+#[test]
+fn every_builtin_example_keeps_its_rules_at_every_min_confidence() {
+    let rules = || {
+        RuleSelection {
+            builtin: true,
+            ..RuleSelection::default()
+        }
+        .load()
+        .unwrap()
+    };
+    let engines: Vec<(Confidence, Engine)> =
+        [Confidence::Low, Confidence::Medium, Confidence::High]
+            .into_iter()
+            .map(|min| {
+                let options = EngineOptions {
+                    min_confidence: min,
+                    ..EngineOptions::default()
+                };
+                (min, Engine::new(rules(), options).unwrap())
+            })
+            .collect();
+    let examples: Vec<String> = engines[0]
+        .1
+        .rules()
+        .iter()
+        .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
+        .cloned()
+        .collect();
+    for example in &examples {
+        let all = rules_and_spans(&engines[0].1, example.as_bytes());
+        for (min, engine) in &engines[1..] {
+            let expected: Vec<_> = all.iter().filter(|m| m.2 >= *min).cloned().collect();
+            assert_eq!(
+                rules_and_spans(engine, example.as_bytes()),
+                expected,
+                "{min:?}: {example}"
+            );
+        }
+    }
+}
+
+#[test]
+fn windows_widen_to_their_line_end_with_one_search_per_line() {
+    let data = b"a=1 b=2 c=3\nd=4\n";
+    let mut ends = LineEnds::default();
+    assert_eq!(ends.widen(data, 0..3), 0..12);
+    assert_eq!(ends.widen(data, 4..7), 4..12);
+    assert_eq!(ends.widen(data, 12..13), 12..16);
+    // Out of order, and past the widening limit.
+    assert_eq!(ends.widen(data, 0..1), 0..12);
+    let long = vec![b'x'; 3 * MAX_LINE_WIDEN];
+    let mut ends = LineEnds::default();
+    assert_eq!(ends.widen(&long, 0..10), 0..10 + MAX_LINE_WIDEN);
+    assert_eq!(ends.widen(&long, 20..30), 20..30 + MAX_LINE_WIDEN);
+    assert_eq!(ends.widen(&long, 2000..2010), 2000..2010 + MAX_LINE_WIDEN);
 }

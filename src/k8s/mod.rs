@@ -328,14 +328,18 @@ impl SpanIndex {
 }
 
 /// A generic match that is a whole one-line scalar holding a secret-store reference.
+/// References are short: a longer scalar is not read, so that the many matches of one
+/// huge scalar do not each read all of it.
 fn names_a_reference(step: Option<&manifest::Step<'_>>, text: &str, span: &Range<usize>) -> bool {
+    const LONGEST_REFERENCE: usize = 4096;
     let Some(scalar) = step.and_then(|s| s.node().as_scalar()) else {
         return false;
     };
     let value = checks::value_span(text, scalar);
-    !scalar.value.contains('\n')
-        && value.start <= span.start
+    value.start <= span.start
         && span.end <= value.end
+        && scalar.value.len() <= LONGEST_REFERENCE
+        && !scalar.value.contains('\n')
         && checks::is_reference(&scalar.value)
 }
 

@@ -68,6 +68,8 @@ fn metadata<'a>(doc: &'a str, key: &str) -> Option<&'a str> {
 pub struct Contexts<'a> {
     text: &'a str,
     docs: Vec<(std::ops::Range<usize>, Option<K8sContext>)>,
+    /// Where each line starts.
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Contexts<'a> {
@@ -86,38 +88,77 @@ impl<'a> Contexts<'a> {
                 (range, ctx)
             })
             .collect();
-        Contexts { text, docs }
+        let line_starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|p| p + 1))
+            .collect();
+        Contexts {
+            text,
+            docs,
+            line_starts,
+        }
     }
 
-    /// The best context the lines allow, when the object has a `kind`.
+    /// The best context the lines allow, when the object has a `kind`. Costs a binary
+    /// search and a bounded look at two lines, however long they are: a line may hold
+    /// thousands of findings.
     pub fn at(&self, offset: usize) -> Option<K8sContext> {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
+        let offset = offset.min(self.text.len());
         let i = self.docs.partition_point(|(r, _)| r.start <= offset);
         let (_, base) = self.docs.get(i.checked_sub(1)?)?;
         let mut ctx = base.clone()?;
         // `- name: DB_PASSWORD` then `value: ...` on the next line.
-        let text = self.text;
-        let line_start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
-        let line = text[line_start..].lines().next().unwrap_or("");
-        if line.trim_start().starts_with("value:") {
-            let previous = text[..line_start.saturating_sub(1)]
-                .lines()
-                .next_back()
-                .unwrap_or("");
-            if let Some(rest) = previous.trim_start().strip_prefix("- name:") {
+        let k = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let line = self.line(k);
+        if k > 0 && line.trim_start().starts_with("value:") {
+            if let Some(rest) = self.line(k - 1).trim_start().strip_prefix("- name:") {
                 ctx.env = scalar_after(rest).map(str::to_string);
             }
         }
         Some(ctx)
     }
+
+    /// Line `k` without its newline, at most `LINE_LOOK` bytes of it.
+    fn line(&self, k: usize) -> &'a str {
+        let bytes = self.text.as_bytes();
+        let start = self.line_starts[k];
+        let end = self
+            .line_starts
+            .get(k + 1)
+            .map_or(bytes.len(), |&next| next - 1)
+            .min(start + LINE_LOOK);
+        let mut end = end.max(start);
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.text[start..end].trim_end_matches('\r')
+    }
 }
+
+/// How much of a line `Contexts::at` reads: an env entry's lines are short.
+const LINE_LOOK: usize = 4096;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_offsets_on_one_long_line_each_cost_a_lookup() {
+        let mut text =
+            String::from("kind: Secret\nmetadata:\n  name: s\n  - name: API_KEY\n    value: ");
+        let first = text.len();
+        text.push_str(&"tok_abcdefgh ".repeat(200_000));
+        let contexts = Contexts::new(&text);
+        let start = std::time::Instant::now();
+        for offset in (first..text.len()).step_by(13) {
+            let ctx = contexts.at(offset).expect("a context");
+            assert_eq!(ctx.env.as_deref(), Some("API_KEY"));
+        }
+        // A scan of the line per offset would take minutes here.
+        assert!(start.elapsed() < std::time::Duration::from_secs(30));
+    }
 
     #[test]
     fn context_from_the_lines_of_a_template() {
