@@ -28,6 +28,8 @@ use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TreeRefIter};
 use gix::ObjectId;
 
 use crate::finding::GitContext;
+use crate::source::messages::{self, TagObject};
+use crate::source::ref_content::ContentRef;
 use rayon::prelude::*;
 
 /// Deeper trees are reported, not descended (Git's own limit is lower).
@@ -103,11 +105,21 @@ pub struct HistoryPlan {
     /// For a blob first introduced by a merge: the blobs at its path in the parents
     /// other than the first (rare, so kept aside rather than in every `BlobRecord`).
     pub merge_previous: HashMap<ObjectId, Vec<ObjectId>>,
+    /// Refs that end at a tree or a blob (`ref_tips`): scanned by `ref_content`.
+    pub content_refs: Vec<ContentRef>,
+    /// Annotated tag objects the refs lead through (`ref_tips`): their messages are
+    /// scanned by `messages`.
+    pub annotated_tags: Vec<TagObject>,
 }
 
 impl HistoryPlan {
     pub fn walked_commits(&self) -> usize {
-        self.commits.iter().filter(|c| !c.boundary).count()
+        self.walked().count()
+    }
+
+    /// The commits of the scanned set (boundary commits left out).
+    pub fn walked(&self) -> impl Iterator<Item = &CommitInfo> {
+        self.commits.iter().filter(|c| !c.boundary)
     }
 
     /// The path a blob is reported at; an unreachable blob has none of its own.
@@ -314,9 +326,19 @@ pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Resul
         };
         plan.refs += 1;
         let name = reference.name().as_bstr().to_string();
+        if let Some(direct) = reference.target().try_id().map(|id| id.to_owned()) {
+            annotated_tags_of(repo, &name, direct, plan);
+        }
         match reference.peel_to_id() {
             Ok(id) => match repo.objects.try_header(&id) {
                 Ok(Some(h)) if h.kind == Kind::Commit => tips.push(id.detach()),
+                Ok(Some(h)) if matches!(h.kind, Kind::Tree | Kind::Blob) => {
+                    plan.content_refs.push(ContentRef {
+                        ref_name: name.clone(),
+                        target: id.detach(),
+                        kind: h.kind,
+                    })
+                }
                 Ok(Some(h)) => plan.warnings.push(format!(
                     "{name} points to a {}, not a commit: not scanned",
                     h.kind
@@ -332,6 +354,21 @@ pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Resul
         }
     }
     Ok(tips)
+}
+
+/// The annotated tags a ref leads through, for their messages; a ref to a commit costs
+/// one header read. Unreadable objects are left to the peel that follows.
+fn annotated_tags_of(repo: &gix::Repository, name: &str, direct: ObjectId, plan: &mut HistoryPlan) {
+    if !matches!(repo.objects.try_header(&direct), Ok(Some(h)) if h.kind == Kind::Tag) {
+        return;
+    }
+    if let Ok(peeled) = messages::peel(repo, direct) {
+        plan.annotated_tags
+            .extend(peeled.tags.into_iter().map(|id| TagObject {
+                ref_name: name.to_string(),
+                id,
+            }));
+    }
 }
 
 /// Tree and parents of a commit.
@@ -690,7 +727,8 @@ fn tree_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Order
 }
 
 /// Record what `new` has that `old` has not at the same path. Unchanged subtrees are
-/// skipped by id; symbolic links are not content.
+/// skipped by id. A symbolic link counts as a blob: its target text is stored in the
+/// repository and comes out of every clone.
 fn diff_trees(
     repo: &gix::Repository,
     cache: &mut TreeCache,
@@ -756,7 +794,7 @@ fn diff_trees(
                             | (EntryKind::BlobExecutable, EntryKind::Blob)
                     ))
         });
-        if unchanged || kind == EntryKind::Link {
+        if unchanged {
             continue;
         }
         let len = path.len();
@@ -774,16 +812,22 @@ fn diff_trees(
                     first_error = result;
                 }
             }
-            EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Commit => out.push(Change {
-                path: path.clone(),
-                id,
-                submodule: kind == EntryKind::Commit,
-                previous: previous
-                    .filter(|(k, _)| matches!(k, EntryKind::Blob | EntryKind::BlobExecutable))
-                    .map(|(_, i)| i),
-                other_previous: Vec::new(),
-            }),
-            EntryKind::Link => {}
+            EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link | EntryKind::Commit => {
+                out.push(Change {
+                    path: path.clone(),
+                    id,
+                    submodule: kind == EntryKind::Commit,
+                    previous: previous
+                        .filter(|(k, _)| {
+                            matches!(
+                                k,
+                                EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link
+                            )
+                        })
+                        .map(|(_, i)| i),
+                    other_previous: Vec::new(),
+                })
+            }
         }
         path.truncate(len);
     }
