@@ -677,13 +677,14 @@ fn scan_push(
         let id = gix::ObjectId::from_hex(u.new.as_bytes())
             .with_context(|| format!("{}: bad object id", u.name))?;
         let peeled = messages::peel(&repo, id).map_err(anyhow::Error::msg)?;
-        tags.extend(peeled.tags.iter().map(|&id| messages::TagObject {
+        let pushed_tags = peeled.tags.iter().map(|&id| messages::TagObject {
             ref_name: u.name.clone(),
             id,
-        }));
+        });
         if peeled.kind != gix::objs::Kind::Commit {
             // A tag of a tree or a blob carries content without history: that content
             // is scanned (`source::ref_content`).
+            tags.extend(pushed_tags);
             content_refs.push(ContentRef {
                 ref_name: u.name.clone(),
                 target: peeled.target,
@@ -697,6 +698,7 @@ fn scan_push(
             verdict.bypass_reason = Some(format!("{SKIP_MESSAGE_MARKER} in the commit message"));
             continue;
         }
+        tags.extend(pushed_tags);
         tips.push(commit);
     }
     if tips.is_empty() && tags.is_empty() && content_refs.is_empty() {
