@@ -269,3 +269,32 @@ fn a_link_retargeted_to_a_secret_is_rejected_and_to_a_file_accepted() {
     let push = s.push(&["main"]);
     assert_rejected(&s, &push, GITHUB_RULE, "settings");
 }
+
+#[test]
+fn a_tag_of_a_tree_whose_blob_is_missing_leaves_the_audit_incomplete() {
+    let repo = Repo::new(&[]);
+    repo.commit(&[("a.txt", "a\n")], "start");
+    let missing = "1234567890123456789012345678901234567890";
+    let tree = {
+        let mut child = std::process::Command::new("git")
+            .args(["mktree", "--missing"])
+            .current_dir(&repo.path)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        writeln!(
+            child.stdin.take().unwrap(),
+            "100644 blob {missing}\tgone.env"
+        )
+        .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    repo.git(&["tag", "broken", &tree]);
+    let (code, report) = audit(&repo.path, &[]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(report["summary"]["history"]["complete"], false);
+}
