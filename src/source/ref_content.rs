@@ -51,13 +51,11 @@ pub fn scan_ref_content(
     let mut blobs = Vec::new();
     for r in refs {
         match r.kind {
-            Kind::Blob => {
-                if seen_blobs.insert(r.target) && !skip(&r.target) {
-                    blobs.push(RefBlob {
-                        id: r.target,
-                        path: r.ref_name.clone(),
-                    });
-                }
+            Kind::Blob if seen_blobs.insert(r.target) && !skip(&r.target) => {
+                blobs.push(RefBlob {
+                    id: r.target,
+                    path: r.ref_name.clone(),
+                });
             }
             Kind::Tree => {
                 let mut prefix = format!("{}:", r.ref_name).into_bytes();
