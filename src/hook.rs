@@ -21,6 +21,8 @@ use crate::finding::{Confidence, Finding, GitContext};
 use crate::scan::{scan_blob, ScanConfig};
 use crate::snippet;
 use crate::source::git::{self, BlobRead, HistoryPlan};
+use crate::source::messages;
+use crate::source::ref_content::ContentRef;
 use crate::source::sniff::{sniff, Sniffed};
 use crate::source::Provenance;
 
@@ -712,27 +714,36 @@ fn scan_push(
         ));
     }
     let mut tips = Vec::new();
+    let (mut tags, mut content_refs) = (Vec::new(), Vec::new());
     for u in updates.iter().filter(|u| !u.is_deletion()) {
         let id = gix::ObjectId::from_hex(u.new.as_bytes())
             .with_context(|| format!("{}: bad object id", u.name))?;
-        let Some(commit) = git::peel_to_commit(&repo, id).map_err(anyhow::Error::msg)? else {
-            // A tag of a tree or a blob carries content without history: not scanned,
-            // and said so (the push then counts as not fully scanned).
-            verdict.warnings.push(format!(
-                "{} points to a tree or a blob, which tollgate does not scan",
-                u.name
-            ));
-            verdict.complete = false;
+        let peeled = messages::peel(&repo, id).map_err(anyhow::Error::msg)?;
+        let pushed_tags = peeled.tags.iter().map(|&id| messages::TagObject {
+            ref_name: u.name.clone(),
+            id,
+        });
+        if peeled.kind != gix::objs::Kind::Commit {
+            // A tag of a tree or a blob carries content without history: that content
+            // is scanned (`source::ref_content`).
+            tags.extend(pushed_tags);
+            content_refs.push(ContentRef {
+                ref_name: u.name.clone(),
+                target: peeled.target,
+                kind: peeled.kind,
+            });
             continue;
-        };
+        }
+        let commit = peeled.target;
         if policy.allow_bypass && tip_message_has_marker(&repo, commit) {
             verdict.bypassed.push(u.name.clone());
             verdict.bypass_reason = Some(format!("{SKIP_MESSAGE_MARKER} in the commit message"));
             continue;
         }
+        tags.extend(pushed_tags);
         tips.push(commit);
     }
-    if tips.is_empty() {
+    if tips.is_empty() && tags.is_empty() && content_refs.is_empty() {
         return Ok(verdict);
     }
     // With a quarantine, every object outside it was there before the push. Without one
@@ -764,17 +775,38 @@ fn scan_push(
     });
     let engine = engine?;
     verdict.warnings.extend(plan.warnings.iter().cloned());
-    verdict.complete = plan.complete;
+    verdict.complete &= plan.complete;
     let scanned = scan_pushed_blobs(&config, &engine, &shared, &plan, policy.inline_allow);
     verdict.complete &= scanned.complete;
     verdict.warnings.extend(scanned.warnings);
-    (verdict.notes, verdict.findings) = scanned
-        .findings
+    let known = |id: &gix::ObjectId| quarantined && main.has_object(id);
+    let texts = messages::scan_push_texts(
+        &shared,
+        &plan,
+        &tags,
+        &content_refs,
+        &known,
+        &engine,
+        &config,
+    );
+    verdict.complete &= texts.complete() && texts.too_large.is_empty();
+    verdict.warnings.extend(texts.warnings);
+    verdict.warnings.extend(texts.too_large);
+    let mut findings = scanned.findings;
+    let mut inline_allowed = scanned.inline_allowed;
+    let collector = crate::scan::Collector::default();
+    for report in texts.reports {
+        let mut report = report.with_markers(policy.inline_allow);
+        inline_allowed.append(&mut report.inline_allowed);
+        collector.add(report);
+    }
+    findings.extend(collector.finish(&config));
+    crate::scan::sort_findings(&mut findings);
+    (verdict.notes, verdict.findings) = findings
         .into_iter()
         .filter(|f| f.confidence >= policy.min_confidence)
         .partition(|f| f.secret.is_empty());
-    verdict.inline_allowed = scanned
-        .inline_allowed
+    verdict.inline_allowed = inline_allowed
         .into_iter()
         .filter(|f| f.confidence >= policy.min_confidence && !f.secret.is_empty())
         .collect();

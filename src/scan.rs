@@ -556,6 +556,16 @@ pub fn scan_git(
             }
         }
     });
+    let texts = crate::source::messages::scan_history_texts(&repo, &plan, &engine, config);
+    texts.warnings.into_iter().for_each(unreadable);
+    for why in texts.too_large {
+        counters.too_large.fetch_add(1, Ordering::Relaxed);
+        diag.note(&why);
+    }
+    for report in texts.reports {
+        counters.add_suppressed(&report);
+        collector.add(report);
+    }
     diag.progress.finish_and_clear();
     let unread = counters.unreadable_objects.load(Ordering::Relaxed) as usize;
     if unread > MAX_LISTED_OBJECT_WARNINGS {

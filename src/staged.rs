@@ -63,15 +63,9 @@ pub fn scan_staged(
             "skipped {path}: added with `git add -N`, no content staged yet"
         ));
     }
-    for path in &changes.symlinks {
-        diag.note(&format!("skipped {path}: symbolic link"));
-    }
     for path in &changes.submodules {
         diag.note(&format!("skipped {path}: submodule"));
     }
-    counters
-        .symlink
-        .fetch_add(changes.symlinks.len() as u64, Ordering::Relaxed);
     if changes.unborn {
         diag.note("no commit yet: everything staged is new");
     }

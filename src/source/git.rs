@@ -27,6 +27,7 @@ use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TreeRefIter};
 use gix::ObjectId;
 
 use crate::finding::GitContext;
+use crate::source::messages::TagObject;
 use rayon::prelude::*;
 
 mod tips;
@@ -109,11 +110,19 @@ pub struct HistoryPlan {
     /// For a blob first introduced by a merge: the blobs at its path in the parents
     /// other than the first (rare, so kept aside rather than in every `BlobRecord`).
     pub merge_previous: HashMap<ObjectId, Vec<ObjectId>>,
+    /// Annotated tag objects the refs lead through (`ref_tips`): their messages are
+    /// scanned by `messages`.
+    pub annotated_tags: Vec<TagObject>,
 }
 
 impl HistoryPlan {
     pub fn walked_commits(&self) -> usize {
-        self.commits.iter().filter(|c| !c.boundary).count()
+        self.walked().count()
+    }
+
+    /// The commits of the scanned set (boundary commits left out).
+    pub fn walked(&self) -> impl Iterator<Item = &CommitInfo> {
+        self.commits.iter().filter(|c| !c.boundary)
     }
 
     /// The path a blob is reported at; an unreachable blob has none of its own, a blob
@@ -583,7 +592,8 @@ fn tree_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Order
 }
 
 /// Record what `new` has that `old` has not at the same path. Unchanged subtrees are
-/// skipped by id; symbolic links are not content.
+/// skipped by id. A symbolic link counts as a blob: its target text is stored in the
+/// repository and comes out of every clone.
 fn diff_trees(
     repo: &gix::Repository,
     cache: &mut TreeCache,
@@ -649,7 +659,7 @@ fn diff_trees(
                             | (EntryKind::BlobExecutable, EntryKind::Blob)
                     ))
         });
-        if unchanged || kind == EntryKind::Link {
+        if unchanged {
             continue;
         }
         let len = path.len();
@@ -667,16 +677,22 @@ fn diff_trees(
                     first_error = result;
                 }
             }
-            EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Commit => out.push(Change {
-                path: path.clone(),
-                id,
-                submodule: kind == EntryKind::Commit,
-                previous: previous
-                    .filter(|(k, _)| matches!(k, EntryKind::Blob | EntryKind::BlobExecutable))
-                    .map(|(_, i)| i),
-                other_previous: Vec::new(),
-            }),
-            EntryKind::Link => {}
+            EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link | EntryKind::Commit => {
+                out.push(Change {
+                    path: path.clone(),
+                    id,
+                    submodule: kind == EntryKind::Commit,
+                    previous: previous
+                        .filter(|(k, _)| {
+                            matches!(
+                                k,
+                                EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link
+                            )
+                        })
+                        .map(|(_, i)| i),
+                    other_previous: Vec::new(),
+                })
+            }
         }
         path.truncate(len);
     }

@@ -29,8 +29,6 @@ pub struct StagedChanges {
     pub blobs: Vec<StagedBlob>,
     /// Staged submodule links (their content lives in another repository).
     pub submodules: Vec<String>,
-    /// Staged symbolic links (a link's target is not content).
-    pub symlinks: Vec<String>,
     /// Paths with a conflict not yet resolved (entries at stages 1 to 3).
     pub conflicted: Vec<String>,
     /// Paths added with `git add -N`: no content staged yet.
@@ -105,11 +103,9 @@ pub fn staged_changes(repo: &gix::Repository) -> anyhow::Result<StagedChanges> {
             continue;
         }
         match entry.mode {
-            Mode::FILE | Mode::FILE_EXECUTABLE => {}
-            Mode::SYMLINK => {
-                changes.symlinks.push(shown());
-                continue;
-            }
+            // A link's target text is stored like a file's content and comes out of
+            // every clone: scanned as a small blob.
+            Mode::FILE | Mode::FILE_EXECUTABLE | Mode::SYMLINK => {}
             Mode::COMMIT => {
                 changes.submodules.push(shown());
                 continue;
@@ -121,7 +117,7 @@ pub fn staged_changes(repo: &gix::Repository) -> anyhow::Result<StagedChanges> {
         let previous = trees
             .iter()
             .filter_map(|t| t.get(path))
-            .filter(|(mode, _)| matches!(*mode, Mode::FILE | Mode::FILE_EXECUTABLE))
+            .filter(|(mode, _)| matches!(*mode, Mode::FILE | Mode::FILE_EXECUTABLE | Mode::SYMLINK))
             .map(|&(_, id)| id)
             .collect();
         changes.blobs.push(StagedBlob {

@@ -4,6 +4,8 @@
 pub mod dir;
 pub mod git;
 pub mod index;
+pub mod messages;
+pub mod ref_content;
 pub mod sniff;
 
 use crate::finding::GitContext;

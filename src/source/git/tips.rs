@@ -9,6 +9,7 @@ use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind};
 use gix::ObjectId;
 
 use super::{HistoryOptions, HistoryPlan};
+use crate::source::messages::{self, TagObject};
 
 /// The commits to start from and the commits to stop at. A revision that names nothing is
 /// an error; one that names an object that cannot be read is a warning that makes the
@@ -194,6 +195,9 @@ pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Resul
         };
         plan.refs += 1;
         let name = reference.name().as_bstr().to_string();
+        if let Some(direct) = reference.target().try_id().map(|id| id.to_owned()) {
+            annotated_tags_of(repo, &name, direct, plan);
+        }
         let symbolic_target = match reference.target() {
             gix::refs::TargetRef::Symbolic(target) => Some(target.to_owned()),
             gix::refs::TargetRef::Object(_) => None,
@@ -213,6 +217,21 @@ pub fn ref_tips(repo: &gix::Repository, plan: &mut HistoryPlan) -> anyhow::Resul
         }
     }
     Ok(tips)
+}
+
+/// The annotated tags a ref leads through, for their messages; a ref to a commit costs
+/// one header read. Unreadable objects are left to the peel that follows, which warns.
+fn annotated_tags_of(repo: &gix::Repository, name: &str, direct: ObjectId, plan: &mut HistoryPlan) {
+    if !matches!(repo.objects.try_header(&direct), Ok(Some(h)) if h.kind == Kind::Tag) {
+        return;
+    }
+    if let Ok(peeled) = messages::peel(repo, direct) {
+        plan.annotated_tags
+            .extend(peeled.tags.into_iter().map(|id| TagObject {
+                ref_name: name.to_string(),
+                id,
+            }));
+    }
 }
 
 /// Add the commit a ref points to (through annotated tags) to `tips`.
