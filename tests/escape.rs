@@ -515,8 +515,28 @@ fn the_hook_tells_the_pusher_about_hostile_paths_and_secrets_escaped() {
     client.git(&["push", "-q", "origin", "HEAD:refs/heads/staging"]);
     std::fs::rename(bare.join("hooks/off"), &hook).unwrap();
     git_in(&bare, &["update-ref", "-d", "refs/heads/staging"]);
-    // A tag of a tree is not scanned, and the warning names the ref.
-    let tree = client.git(&["rev-parse", "HEAD^{tree}"]);
+    // A tag of a tree of its own: its file is reported at the tag's name.
+    let loose = client.sibling("loose.env");
+    std::fs::write(&loose, format!("GITHUB_TOKEN={}\n", github_token())).unwrap();
+    let blob = git_in(&bare, &["hash-object", "-w", loose.to_str().unwrap()]);
+    let index = client.sibling("tag-index");
+    let with_index = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&bare)
+            .env("GIT_INDEX_FILE", &index)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    with_index(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{blob},other.env"),
+    ]);
+    let tree = with_index(&["write-tree"]);
     let out = tollgate()
         .arg("pre-receive")
         .env("GIT_DIR", &bare)
