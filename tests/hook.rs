@@ -4,83 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{git_in, git_output, github_token, tollgate, Repo, STRIPE_KEY};
-
-/// A bare server repository with the hook installed, and a work tree pushing to it.
-struct Server {
-    client: Repo,
-    bare: PathBuf,
-}
-
-impl Server {
-    fn new(init: &[&str]) -> Server {
-        let client = Repo::new(init);
-        let bare = client.sibling("server.git");
-        let mut args = vec!["init", "-q", "--bare"];
-        args.extend_from_slice(init);
-        args.push(bare.to_str().unwrap());
-        git_in(client.path.parent().unwrap(), &args);
-        client.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
-        let server = Server { client, bare };
-        server.install();
-        // A push accepted because the scan failed or ran out of time must not pass a
-        // test: these tests fail closed, with a budget no machine misses.
-        server.config("tollgate.onError", "reject");
-        server.config("tollgate.onTimeout", "reject");
-        server.config("tollgate.timeout", "120s");
-        server
-    }
-
-    fn install(&self) {
-        let out = tollgate()
-            .args(["hook", "install", "--bare"])
-            .arg(&self.bare)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn config(&self, key: &str, value: &str) {
-        git_in(&self.bare, &["config", key, value]);
-    }
-
-    /// Push; returns (accepted, what the client printed).
-    fn push(&self, args: &[&str]) -> (bool, String) {
-        let mut all = vec!["push", "origin"];
-        all.extend_from_slice(args);
-        let (ok, stdout, stderr) = git_output(&self.client.path, &all);
-        (ok, format!("{stdout}\n{stderr}"))
-    }
-
-    /// The commit a ref points to on the server, if it exists.
-    fn server_ref(&self, name: &str) -> Option<String> {
-        let (ok, out, _) = git_output(&self.bare, &["rev-parse", "--verify", "-q", name]);
-        ok.then_some(out)
-    }
-
-    fn audit_log(&self) -> String {
-        std::fs::read_to_string(self.bare.join("tollgate-audit.jsonl")).unwrap_or_default()
-    }
-
-    /// Put history on the server without the hook (as if it predated tollgate).
-    fn push_unchecked(&self, args: &[&str]) {
-        let hook = self.bare.join("hooks/pre-receive");
-        std::fs::rename(&hook, self.bare.join("hooks/off")).unwrap();
-        let (ok, out) = self.push(args);
-        std::fs::rename(self.bare.join("hooks/off"), &hook).unwrap();
-        assert!(ok, "{out}");
-    }
-}
-
-fn token_line() -> String {
-    format!("GITHUB_TOKEN={}\n", github_token())
-}
+use common::{git_in, github_token, token_line, tollgate, Server, STRIPE_KEY};
 
 #[test]
 fn a_clean_push_is_accepted() {
