@@ -27,7 +27,9 @@ for pair in "${pairs[@]}"; do
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 >"$out" 2>&1
     status=$?
-    ran=$(( $(date +%s) - start ))
+    # libFuzzer's own count leaves out the build; after a crash there is none.
+    ran=$(grep -o 'Done [0-9]* runs in [0-9]*' "$out" | grep -o '[0-9]*$')
+    ran=${ran:-$(( $(date +%s) - start ))}
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out" | grep -o '[0-9]*$')
     speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$out" | grep -o '[0-9]*$')
     echo "$(date -u +%FT%TZ) $target seconds=$ran execs=${execs:-?} exec/s=${speed:-?} exit=$status" >>"$log"

@@ -20,6 +20,8 @@ if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
+# cargo-fuzz has no `--locked`: fail here if fuzz/Cargo.lock is not up to date.
+cargo tree --locked --prefix none >/dev/null
 cargo fuzz build
 
 for target in $(cargo fuzz list); do

@@ -56,6 +56,12 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let applied = baseline.apply(&mut findings);
-    assert!(findings.is_empty(), "a baseline left its own findings: {findings:?}");
-    assert!(applied.stale.is_empty(), "entries stale against their own findings");
+    assert!(
+        findings.is_empty(),
+        "a baseline left its own findings: {findings:?}"
+    );
+    assert!(
+        applied.stale.is_empty(),
+        "entries stale against their own findings"
+    );
 });

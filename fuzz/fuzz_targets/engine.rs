@@ -4,7 +4,8 @@
 //!   span along the match's chain of encodings produces;
 //! - scanning is deterministic, with a warm scratch and with a fresh one;
 //! - a line of its own in front (`PREFIX`) changes nothing but the offsets;
-//! - the redacted human and JSON reports never hold a secret in full.
+//! - the redacted human and JSON reports never hold a secret in full, and the human report
+//!   holds no terminal control character, redacted or not (the input is the pusher's).
 #![no_main]
 
 use std::ops::Range;
@@ -15,7 +16,7 @@ use tollgate::engine::{Match, Scratch};
 use tollgate::report::{HumanReport, JsonReport, Report};
 use tollgate::scan::{scan_blob, Summary};
 use tollgate::source::Provenance;
-use tollgate_fuzz::{engine, engine_options, scan_config};
+use tollgate_fuzz::{engine, engine_options, scan_config, skipped, terminal_control};
 
 /// A line no rule can use: no keyword, no base64 or base64url character, no `%`, so no
 /// decoder can join it to the text after it. A prefix such as `neutral line\n` would not
@@ -53,7 +54,10 @@ fuzz_target!(|data: &[u8]| {
             m
         })
         .collect();
-    assert_eq!(first, shifted, "a neutral line in front changed the findings");
+    assert_eq!(
+        first, shifted,
+        "a neutral line in front changed the findings"
+    );
 
     check_redacted_reports(data, &first);
 });
@@ -65,8 +69,16 @@ fn check_spans(data: &[u8], m: &Match) {
         m.span,
         data.len()
     );
-    assert!(m.inner.start <= m.inner.end, "inverted inner span {:?}", m.inner);
-    assert_eq!(m.inner.len(), m.secret.len(), "inner span and secret differ in length");
+    assert!(
+        m.inner.start <= m.inner.end,
+        "inverted inner span {:?}",
+        m.inner
+    );
+    assert_eq!(
+        m.inner.len(),
+        m.secret.len(),
+        "inner span and secret differ in length"
+    );
     if m.decoded.is_empty() {
         assert_eq!(m.span, m.inner, "a direct match's span is its secret");
         assert_eq!(&data[m.span.clone()], &m.secret[..]);
@@ -79,7 +91,9 @@ fn check_spans(data: &[u8], m: &Match) {
     );
     let layers = decoded_layers(data, m.span.clone(), &m.decoded);
     assert!(
-        layers.iter().any(|l| l.get(m.inner.clone()) == Some(&m.secret[..])),
+        layers
+            .iter()
+            .any(|l| l.get(m.inner.clone()) == Some(&m.secret[..])),
         "no layer decoded from {:?} along {:?} holds the secret at {:?}",
         m.span,
         m.decoded,
@@ -132,24 +146,46 @@ fn check_redacted_reports(data: &[u8], matches: &[Match]) {
         git: None,
     };
     let config = scan_config(true);
-    let report = scan_blob(engine(), data, &provenance, &config, &mut Scratch::default());
+    let report = scan_blob(
+        engine(),
+        data,
+        &provenance,
+        &config,
+        &mut Scratch::default(),
+    );
     let mut outputs = Vec::new();
     for writer in [&HumanReport as &dyn Report, &JsonReport] {
-        let mut out = termcolor::NoColor::new(Vec::new());
-        writer
-            .write(&report.findings, &Summary::default(), &mut out)
-            .expect("writing to memory");
-        outputs.push(out.into_inner());
+        outputs.push(write(writer, &report.findings));
+    }
+    if !skipped("human-controls") {
+        let unredacted = scan_config(false);
+        let shown = scan_blob(
+            engine(),
+            data,
+            &provenance,
+            &unredacted,
+            &mut Scratch::default(),
+        );
+        for human in [&outputs[0], &write(&HumanReport, &shown.findings)] {
+            let human = String::from_utf8_lossy(human);
+            if let Some((at, c)) = terminal_control(&human) {
+                panic!("the human report holds {c:?} at byte {at}:\n{human:?}");
+            }
+        }
     }
     // Text every report carries whatever the input: a secret inside it is not a leak.
     let fixed: Vec<u8> = report
         .findings
         .iter()
         .flat_map(|f| {
-            [f.rule_id.as_bytes(), f.rule_name.as_bytes(), f.path.as_bytes()]
-                .concat()
-                .into_iter()
-                .chain(f.description.iter().flat_map(|d| d.bytes()))
+            [
+                f.rule_id.as_bytes(),
+                f.rule_name.as_bytes(),
+                f.path.as_bytes(),
+            ]
+            .concat()
+            .into_iter()
+            .chain(f.description.iter().flat_map(|d| d.bytes()))
         })
         .collect();
     for m in matches {
@@ -175,6 +211,14 @@ fn check_redacted_reports(data: &[u8], matches: &[Match]) {
             }
         }
     }
+}
+
+fn write(writer: &dyn Report, findings: &[tollgate::finding::Finding]) -> Vec<u8> {
+    let mut out = termcolor::NoColor::new(Vec::new());
+    writer
+        .write(findings, &Summary::default(), &mut out)
+        .expect("writing to memory");
+    out.into_inner()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

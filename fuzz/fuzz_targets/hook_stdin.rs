@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(u.old.len() == 40 || u.old.len() == 64, "{u:?}");
         assert_eq!(u.old.len(), u.new.len(), "{u:?}");
         assert!(hex(&u.old) && hex(&u.new), "{u:?}");
-        assert!(!u.name.is_empty() && !u.name.chars().any(char::is_whitespace), "{u:?}");
+        assert!(
+            !u.name.is_empty() && !u.name.chars().any(char::is_whitespace),
+            "{u:?}"
+        );
     }
     let written: String = updates
         .iter()

@@ -62,8 +62,16 @@ fuzz_target!(|input: &[u8]| {
         .collect();
     let low = tollgate::finding::Confidence::Low;
     if let Some(analysis) = k8s::analyze(path, data, &matches, &selection, low) {
-        assert_eq!(analysis.contexts.len(), matches.len(), "one context per match");
-        assert_eq!(analysis.dropped.len(), matches.len(), "one verdict per match");
+        assert_eq!(
+            analysis.contexts.len(),
+            matches.len(),
+            "one context per match"
+        );
+        assert_eq!(
+            analysis.dropped.len(),
+            matches.len(),
+            "one verdict per match"
+        );
         for hit in &analysis.hits {
             check_span(&text, &hit.span, "structural hit");
         }
@@ -81,7 +89,13 @@ fuzz_target!(|input: &[u8]| {
         rel_path: path.into(),
         git: None,
     };
-    let report = scan_blob(engine(), data, &provenance, &config, &mut Scratch::default());
+    let report = scan_blob(
+        engine(),
+        data,
+        &provenance,
+        &config,
+        &mut Scratch::default(),
+    );
     let lines = text.split('\n').count();
     for f in &report.findings {
         assert!(

@@ -27,7 +27,11 @@ fuzz_target!(|data: &[u8]| {
         Ok(config) => config,
         Err(e) => {
             let lines = text.split('\n').count();
-            assert!(e.line <= lines + 1, "error on line {} of {lines}: {e}", e.line);
+            assert!(
+                e.line <= lines + 1,
+                "error on line {} of {lines}: {e}",
+                e.line
+            );
             assert!(!e.to_string().is_empty());
             return;
         }
@@ -40,6 +44,9 @@ fuzz_target!(|data: &[u8]| {
         filters.allows_secret("generic.password", secret);
         let _ = filters.min_entropy("generic.password");
     }
-    assert!(config.check_rule_ids(&|_| true).is_ok(), "every id is known");
+    assert!(
+        config.check_rule_ids(&|_| true).is_ok(),
+        "every id is known"
+    );
     let _ = config.check_rule_ids(&|_| false);
 });

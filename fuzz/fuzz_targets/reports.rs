@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(n) = u.int_in_range(0..=4usize) else {
         return;
     };
-    let Ok(findings) = (0..n).map(|_| finding(&mut u)).collect::<arbitrary::Result<Vec<_>>>()
+    let Ok(findings) = (0..n)
+        .map(|_| finding(&mut u))
+        .collect::<arbitrary::Result<Vec<_>>>()
     else {
         return;
     };
@@ -28,10 +30,17 @@ fuzz_target!(|data: &[u8]| {
 
     let json = write(Format::Json, &findings, &summary);
     let doc = parse_json(&json, "json");
-    assert_eq!(doc["findings"].as_array().map(Vec::len), Some(n), "json findings");
+    assert_eq!(
+        doc["findings"].as_array().map(Vec::len),
+        Some(n),
+        "json findings"
+    );
 
     let jsonl = write(Format::Jsonl, &findings, &summary);
-    let lines: Vec<&[u8]> = jsonl.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = jsonl
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     assert_eq!(lines.len(), n, "one JSONL line per finding");
     for line in lines {
         parse_json(line, "jsonl");
@@ -55,11 +64,16 @@ fuzz_target!(|data: &[u8]| {
     let junit = std::str::from_utf8(&junit).expect("JUnit output is UTF-8");
     let xml = roxmltree::Document::parse(junit)
         .unwrap_or_else(|e| panic!("JUnit output is not XML: {e}\n{junit}"));
-    let cases = xml.descendants().filter(|n| n.has_tag_name("testcase")).count();
+    let cases = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
     assert_eq!(cases, n.max(1), "one testcase per finding");
 
     let csv = write(Format::Csv, &findings, &summary);
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv.as_slice());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv.as_slice());
     let headers = reader.headers().expect("a CSV header").clone();
     assert_eq!(headers.iter().collect::<Vec<_>>(), CSV_COLUMNS);
     let records: Vec<csv::StringRecord> = reader
@@ -112,6 +126,9 @@ fn write(format: Format, findings: &[Finding], summary: &Summary) -> Vec<u8> {
 
 fn parse_json(bytes: &[u8], what: &str) -> serde_json::Value {
     serde_json::from_slice(bytes).unwrap_or_else(|e| {
-        panic!("{what} output is not JSON: {e}\n{}", String::from_utf8_lossy(bytes))
+        panic!(
+            "{what} output is not JSON: {e}\n{}",
+            String::from_utf8_lossy(bytes)
+        )
     })
 }

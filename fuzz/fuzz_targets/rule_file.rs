@@ -45,7 +45,11 @@ fuzz_target!(|data: &[u8]| {
     for sample in samples {
         for m in engine.scan(sample, &mut scratch).matches {
             assert!(m.rule < rules.len());
-            assert!(m.span.end <= sample.len(), "match {:?} outside the text", m.span);
+            assert!(
+                m.span.end <= sample.len(),
+                "match {:?} outside the text",
+                m.span
+            );
             if m.decoded.is_empty() {
                 assert_eq!(&sample[m.span.clone()], &m.secret[..]);
             }

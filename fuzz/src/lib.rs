@@ -61,8 +61,9 @@ pub fn skipped(property: &str) -> bool {
 /// than newline and tab (ESC, BEL, CR, backspace…), DEL, and the C1 range, which some
 /// terminals obey as well (U+009B is a one-character CSI).
 pub fn terminal_control(text: &str) -> Option<(usize, char)> {
-    text.char_indices()
-        .find(|&(_, c)| (c.is_control() && c != '\n' && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c))
+    text.char_indices().find(|&(_, c)| {
+        (c.is_control() && c != '\n' && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c)
+    })
 }
 
 /// Raw bytes as a fuzz input hands them over, for text fields: mostly printable, with
