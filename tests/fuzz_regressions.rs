@@ -108,3 +108,19 @@ fn reports_human_output_escapes_every_field() {
     };
     assert_no_terminal_control(&human(&[finding]));
 }
+
+/// Target `repo_config` (artifact crash-e31b847e2cdc7cc2fbd99cfd6926e7a2f1cb54d5): not a
+/// bug in tollgate but in the property, kept as the record of how error lines count. The
+/// YAML parser, as YAML 1.2 says, takes a lone CR for a line break, so the error for this
+/// 8-line (by `\n`) file is on line 10: lines a CR-aware editor shows.
+#[test]
+fn repo_config_error_lines_count_a_lone_cr_as_a_line_break() {
+    let text = "version: 1\nrules: [.tollgate/rules]\ndisable-rules: [generic.cli-option]\n\
+                enab gener\r\r\r\r\r\ric.key-value:\n    allow: [\"^dev-\"]\n    \
+                min-entropy: 3.5\nbaseline: .tollgate-baseline.json\n";
+    let err = tollgate::config::RepoConfig::parse(std::path::Path::new(".tollgate.yaml"), text)
+        .expect_err("a key without `:` is not valid YAML");
+    let yaml_lines = text.replace("\r\n", "\n").split(['\n', '\r']).count();
+    assert_eq!(err.line, 10, "{err}");
+    assert!(err.line <= yaml_lines, "{err}");
+}

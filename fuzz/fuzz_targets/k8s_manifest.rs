@@ -6,6 +6,7 @@
 //!   inside the input, on character boundaries;
 //! - the whole blob stage (engine, manifest stage, snippets) gives findings whose
 //!   positions lie inside the input.
+//!
 //! Run with `-timeout` so that superlinear work on some shape of input shows as a crash.
 #![no_main]
 
