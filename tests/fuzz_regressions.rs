@@ -124,3 +124,20 @@ fn repo_config_error_lines_count_a_lone_cr_as_a_line_break() {
     assert_eq!(err.line, 10, "{err}");
     assert!(err.line <= yaml_lines, "{err}");
 }
+
+/// Target `repo_config` (artifact crash-2e741a7c566bc01dd58850ad1dd1e92ebd108e76): an
+/// unterminated flow sequence on the only line, with no newline at the end, is reported
+/// on line 2, a line the file does not have: the YAML parser marks the end of the stream
+/// one line past the last. Pinned so that a change to how errors are placed is seen; the
+/// error names at most the line after the last.
+#[test]
+fn repo_config_error_at_the_end_of_input_names_at_most_the_next_line() {
+    let text = " ['[a -*',";
+    let err = tollgate::config::RepoConfig::parse(std::path::Path::new(".tollgate.yaml"), text)
+        .expect_err("an unterminated flow sequence is not valid YAML");
+    assert!(
+        (1..=2).contains(&err.line),
+        "a 1-line file's error is on line {}: {err}",
+        err.line
+    );
+}
