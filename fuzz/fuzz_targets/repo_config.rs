@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
             let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count();
             // An error at the end of the input may name the line after the last one (the
             // parser's end-of-stream mark): see tests/fuzz_regressions.rs.
-            assert!(e.line <= lines + 1, "error on line {} of {lines}: {e}", e.line);
+            assert!(
+                e.line <= lines + 1,
+                "error on line {} of {lines}: {e}",
+                e.line
+            );
             assert!(!e.to_string().is_empty());
             return;
         }
