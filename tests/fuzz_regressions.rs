@@ -35,7 +35,6 @@ fn assert_no_terminal_control(text: &str) {
 /// in the redacted `secret:` field (redaction keeps 4 characters: `ESC ] 0 ;`), and
 /// `--no-redact` prints the whole title-setting sequence.
 #[test]
-#[ignore = "issue 13 hole 5 (human `secret:` field not escaped): fixed on the `report` branch"]
 fn engine_human_report_of_a_secret_with_an_osc_sequence_has_no_escape() {
     let data = b"password = \"\x1b]0;pwned\x07Xq9vR2mLp7Tz\"\n";
     let provenance = Provenance {
@@ -60,7 +59,6 @@ fn engine_human_report_of_a_secret_with_an_osc_sequence_has_no_escape() {
 /// decoder names, the fingerprint, the snippet, the commit id and date), so any control
 /// character in them reaches the terminal.
 #[test]
-#[ignore = "issue 13 hole 5 (human report fields not escaped): fixed on the `report` branch"]
 fn reports_human_output_escapes_every_field() {
     const HOSTILE: &str = "\u{1b}]0;title\u{7}\u{1b}[2J\u{9b}31m\r";
     let field = |name: &str| format!("{name}{HOSTILE}");
