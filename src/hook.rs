@@ -654,16 +654,19 @@ fn report(
 fn open_with_quarantine(
     git_dir: &Path,
     scratch: &Path,
-) -> anyhow::Result<(gix::ThreadSafeRepository, gix::Repository, bool)> {
+) -> anyhow::Result<(gix::ThreadSafeRepository, gix::Repository, Option<PathBuf>)> {
     let main = gix::open(git_dir).context("cannot open the repository")?;
     let quarantine = std::env::var_os("GIT_QUARANTINE_PATH")
         .or_else(|| std::env::var_os("GIT_OBJECT_DIRECTORY"))
         .map(PathBuf::from)
         .filter(|q| q.canonicalize().ok() != main.objects.store_ref().path().canonicalize().ok());
     let Some(quarantine) = quarantine else {
-        return Ok((main.clone().into_sync(), main, false));
+        return Ok((main.clone().into_sync(), main, None));
     };
-    let mut alternates = vec![quarantine, main.objects.store_ref().path().to_path_buf()];
+    let mut alternates = vec![
+        quarantine.clone(),
+        main.objects.store_ref().path().to_path_buf(),
+    ];
     if let Some(extra) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
         alternates.extend(std::env::split_paths(&extra));
     }
@@ -686,7 +689,7 @@ fn open_with_quarantine(
     .context("cannot open the quarantined objects")?;
     let mut sync = main.clone().into_sync();
     sync.objects = std::sync::Arc::new(store);
-    Ok((sync, main, true))
+    Ok((sync, main, Some(quarantine)))
 }
 
 fn scan_push(
@@ -696,7 +699,8 @@ fn scan_push(
     updates: &[RefUpdate],
     scratch: &Path,
 ) -> anyhow::Result<Verdict> {
-    let (shared, main, quarantined) = open_with_quarantine(git_dir, scratch)?;
+    let (shared, main, quarantine) = open_with_quarantine(git_dir, scratch)?;
+    let quarantined = quarantine.is_some();
     let repo = shared.to_thread_local();
     let mut verdict = Verdict {
         complete: true,
@@ -743,7 +747,23 @@ fn scan_push(
         tags.extend(pushed_tags);
         tips.push(commit);
     }
-    if tips.is_empty() && tags.is_empty() && content_refs.is_empty() {
+    // Git keeps every object of an accepted push's pack, whether a ref reaches it or
+    // not, and a later push that names it would find it already on the server. So every
+    // object the quarantine holds is this push's to answer for: its commits are walked
+    // like pushed tips, its tags' messages read, and blobs nothing reaches scanned as
+    // they are (unless a bypassed ref carried them).
+    let mut loose_blobs = Vec::new();
+    if let (Some(q), true) = (&quarantine, verdict.bypassed.is_empty()) {
+        let (commits, tag_ids, blobs) = quarantine_objects(&repo, q, &mut verdict)?;
+        let pushed: std::collections::HashSet<gix::ObjectId> = tips.iter().copied().collect();
+        tips.extend(commits.into_iter().filter(|c| !pushed.contains(c)));
+        tags.extend(tag_ids.into_iter().map(|id| messages::TagObject {
+            ref_name: "(unreferenced tag)".into(),
+            id,
+        }));
+        loose_blobs = blobs;
+    }
+    if tips.is_empty() && tags.is_empty() && content_refs.is_empty() && loose_blobs.is_empty() {
         return Ok(verdict);
     }
     // With a quarantine, every object outside it was there before the push. Without one
@@ -794,6 +814,28 @@ fn scan_push(
     verdict.warnings.extend(texts.too_large);
     let mut findings = scanned.findings;
     let mut inline_allowed = scanned.inline_allowed;
+    if !loose_blobs.is_empty() {
+        let mut covered: std::collections::HashSet<gix::ObjectId> =
+            plan.blobs.iter().map(|b| b.id).collect();
+        ref_content_blobs(&repo, &content_refs, &mut covered);
+        let mut extra = HistoryPlan::default();
+        extra.complete = true;
+        for id in loose_blobs.into_iter().filter(|id| !covered.contains(id)) {
+            extra.paths.push(format!("unreferenced/{id}"));
+            extra.blobs.push(git::BlobRecord {
+                id,
+                commit: None,
+                path: extra.paths.len() as u32 - 1,
+                introductions: 1,
+                previous: None,
+            });
+        }
+        let loose = scan_pushed_blobs(&config, &engine, &shared, &extra, policy.inline_allow);
+        verdict.complete &= loose.complete;
+        verdict.warnings.extend(loose.warnings);
+        findings.extend(loose.findings);
+        inline_allowed.extend(loose.inline_allowed);
+    }
     let collector = crate::scan::Collector::default();
     for report in texts.reports {
         let mut report = report.with_markers(policy.inline_allow);
@@ -811,6 +853,99 @@ fn scan_push(
         .filter(|f| f.confidence >= policy.min_confidence && !f.secret.is_empty())
         .collect();
     Ok(verdict)
+}
+
+/// The commits, tags and blobs of the quarantine directory (what this push brought),
+/// found by listing it, not by walking from the pushed refs.
+fn quarantine_objects(
+    repo: &gix::Repository,
+    quarantine: &Path,
+    verdict: &mut Verdict,
+) -> anyhow::Result<QuarantineObjects> {
+    use gix::objs::FindHeader as _;
+    let store = gix::odb::Store::at_opts(
+        quarantine.to_path_buf(),
+        repo.object_hash(),
+        &mut std::iter::empty(),
+        gix::odb::store::init::Options::default(),
+    )
+    .context("cannot open the quarantined objects")?;
+    let (mut commits, mut tags, mut blobs) = (Vec::new(), Vec::new(), Vec::new());
+    let ids = store
+        .iter()
+        .context("cannot list the quarantined objects")?;
+    for id in ids {
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                verdict
+                    .warnings
+                    .push(format!("cannot list the quarantined objects: {e}"));
+                verdict.complete = false;
+                continue;
+            }
+        };
+        match repo.objects.try_header(&id) {
+            Ok(Some(h)) => match h.kind {
+                gix::objs::Kind::Commit => commits.push(id),
+                gix::objs::Kind::Tag => tags.push(id),
+                gix::objs::Kind::Blob => blobs.push(id),
+                gix::objs::Kind::Tree => {}
+            },
+            Ok(None) => {}
+            Err(e) => {
+                verdict
+                    .warnings
+                    .push(format!("cannot read object {id}: {e}"));
+                verdict.complete = false;
+            }
+        }
+    }
+    Ok((commits, tags, blobs))
+}
+
+type QuarantineObjects = (Vec<gix::ObjectId>, Vec<gix::ObjectId>, Vec<gix::ObjectId>);
+
+/// The blobs under the pushed refs to a tree or a blob: `source::ref_content` scans and
+/// names them, so they are not scanned again as unreferenced. Each tree is read once.
+fn ref_content_blobs(
+    repo: &gix::Repository,
+    refs: &[ContentRef],
+    out: &mut std::collections::HashSet<gix::ObjectId>,
+) {
+    let mut trees: Vec<gix::ObjectId> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for r in refs {
+        match r.kind {
+            gix::objs::Kind::Blob => {
+                out.insert(r.target);
+            }
+            gix::objs::Kind::Tree => trees.push(r.target),
+            _ => {}
+        }
+    }
+    while let Some(tree) = trees.pop() {
+        if !seen.insert(tree) {
+            continue;
+        }
+        let Ok(object) = repo.find_object(tree) else {
+            continue;
+        };
+        let Ok(tree) = object.try_into_tree() else {
+            continue;
+        };
+        let Ok(decoded) = tree.decode() else {
+            continue;
+        };
+        for entry in &decoded.entries {
+            let id = entry.oid.to_owned();
+            if entry.mode.is_tree() {
+                trees.push(id);
+            } else if entry.mode.is_blob() || entry.mode.is_link() {
+                out.insert(id);
+            }
+        }
+    }
 }
 
 fn tip_message_has_marker(repo: &gix::Repository, commit: gix::ObjectId) -> bool {
@@ -863,10 +998,6 @@ fn scan_pushed_blobs(
         .par_iter()
         .flat_map_iter(|blob| {
             let path = &plan.paths[blob.path as usize];
-            // Every pushed blob has its commit.
-            if blob.commit.is_none() {
-                return Vec::new();
-            }
             let cell = handles.get_or(|| {
                 std::cell::RefCell::new((
                     git::thread_handle(shared, PUSH_CACHE_PER_THREAD),

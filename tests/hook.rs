@@ -569,3 +569,76 @@ fn many_tokens_on_one_long_line_are_rejected_on_their_findings() {
         "scanned, not timed out: {out}"
     );
 }
+
+/// A pkt-line of the receive-pack protocol.
+fn pkt_line(text: &str) -> Vec<u8> {
+    let mut out = format!("{:04x}", text.len() + 4).into_bytes();
+    out.extend_from_slice(text.as_bytes());
+    out
+}
+
+#[test]
+fn objects_a_push_carries_but_no_ref_reaches_are_scanned_too() {
+    // A pack may hold objects no pushed ref reaches, and git keeps them all: a later
+    // push naming them would find them on the server. The first push must answer.
+    let s = Server::new(&[]);
+    s.client.commit(&[("README.md", "# app\n")], "start");
+    assert!(s.push(&["main"]).0);
+    let main = s.client.git(&["rev-parse", "HEAD"]);
+    let harmless = s.client.commit(&[("notes.txt", "harmless\n")], "harmless");
+    let loose = s.client.sibling("loose.env");
+    std::fs::write(&loose, token_line()).unwrap();
+    let blob = s
+        .client
+        .git(&["hash-object", "-w", loose.to_str().unwrap()]);
+    let listed = s
+        .client
+        .git(&["rev-list", "--objects", &harmless, "--not", &main]);
+    let mut ids: String = listed
+        .lines()
+        .map(|l| format!("{}\n", l.split(' ').next().unwrap()))
+        .collect();
+    ids.push_str(&format!("{blob}\n"));
+    let pack = std::process::Command::new("git")
+        .args(["pack-objects", "--stdout", "-q"])
+        .current_dir(&s.client.path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(ids.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(pack.status.success());
+    let mut request = pkt_line(&format!(
+        "{} {harmless} refs/heads/p1\0report-status\n",
+        "0".repeat(40)
+    ));
+    request.extend_from_slice(b"0000");
+    request.extend_from_slice(&pack.stdout);
+    let out = std::process::Command::new("git")
+        .arg("receive-pack")
+        .arg(&s.bare)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(&request)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("github.pat-classic"), "{said}");
+    assert!(said.contains(&format!("unreferenced/{blob}")), "{said}");
+    assert!(s.server_ref("p1").is_none(), "{said}");
+    let (present, _, _) = common::git_output(&s.bare, &["cat-file", "-e", &blob]);
+    assert!(!present, "the rejected push left the object behind: {said}");
+}
