@@ -815,9 +815,9 @@ fn scan_push(
     let mut findings = scanned.findings;
     let mut inline_allowed = scanned.inline_allowed;
     if !loose_blobs.is_empty() {
-        let mut covered: std::collections::HashSet<gix::ObjectId> =
-            plan.blobs.iter().map(|b| b.id).collect();
-        ref_content_blobs(&repo, &content_refs, &mut covered);
+        // What the ref-walk and the refs to trees and blobs already scan.
+        let mut covered = crate::source::ref_content::blob_ids(&repo, &content_refs);
+        covered.extend(plan.blobs.iter().map(|b| b.id));
         let mut extra = HistoryPlan::default();
         extra.complete = true;
         for id in loose_blobs.into_iter().filter(|id| !covered.contains(id)) {
@@ -905,48 +905,6 @@ fn quarantine_objects(
 }
 
 type QuarantineObjects = (Vec<gix::ObjectId>, Vec<gix::ObjectId>, Vec<gix::ObjectId>);
-
-/// The blobs under the pushed refs to a tree or a blob: `source::ref_content` scans and
-/// names them, so they are not scanned again as unreferenced. Each tree is read once.
-fn ref_content_blobs(
-    repo: &gix::Repository,
-    refs: &[ContentRef],
-    out: &mut std::collections::HashSet<gix::ObjectId>,
-) {
-    let mut trees: Vec<gix::ObjectId> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for r in refs {
-        match r.kind {
-            gix::objs::Kind::Blob => {
-                out.insert(r.target);
-            }
-            gix::objs::Kind::Tree => trees.push(r.target),
-            _ => {}
-        }
-    }
-    while let Some(tree) = trees.pop() {
-        if !seen.insert(tree) {
-            continue;
-        }
-        let Ok(object) = repo.find_object(tree) else {
-            continue;
-        };
-        let Ok(tree) = object.try_into_tree() else {
-            continue;
-        };
-        let Ok(decoded) = tree.decode() else {
-            continue;
-        };
-        for entry in &decoded.entries {
-            let id = entry.oid.to_owned();
-            if entry.mode.is_tree() {
-                trees.push(id);
-            } else if entry.mode.is_blob() || entry.mode.is_link() {
-                out.insert(id);
-            }
-        }
-    }
-}
 
 fn tip_message_has_marker(repo: &gix::Repository, commit: gix::ObjectId) -> bool {
     repo.find_commit(commit)

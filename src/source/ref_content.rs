@@ -46,32 +46,7 @@ pub fn scan_ref_content(
     config: &ScanConfig,
 ) -> ExtraScan {
     let mut scan = ExtraScan::default();
-    let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
-    let mut seen_trees: HashSet<ObjectId> = HashSet::new();
-    let mut blobs = Vec::new();
-    for r in refs {
-        match r.kind {
-            Kind::Blob if seen_blobs.insert(r.target) && !skip(&r.target) => {
-                blobs.push(RefBlob {
-                    id: r.target,
-                    path: r.ref_name.clone(),
-                });
-            }
-            Kind::Tree => {
-                let mut prefix = format!("{}:", r.ref_name).into_bytes();
-                let mut walk = TreeWalk {
-                    repo,
-                    skip,
-                    seen_blobs: &mut seen_blobs,
-                    seen_trees: &mut seen_trees,
-                    out: &mut blobs,
-                    warnings: &mut scan.warnings,
-                };
-                walk.descend(r.target, &mut prefix, 0);
-            }
-            _ => {}
-        }
-    }
+    let blobs = ref_blobs(repo, refs, skip, &mut scan.warnings);
     let scratches = ScratchPool::default();
     let mut buffer = Vec::new();
     for blob in blobs {
@@ -117,6 +92,51 @@ pub fn scan_ref_content(
         }
     }
     scan
+}
+
+/// The ids of every blob under `refs`: what `scan_ref_content` scans there when nothing
+/// is skipped (a push's other passes leave these to it).
+pub fn blob_ids(repo: &gix::Repository, refs: &[ContentRef]) -> HashSet<ObjectId> {
+    ref_blobs(repo, refs, &|_| false, &mut Vec::new())
+        .into_iter()
+        .map(|b| b.id)
+        .collect()
+}
+
+/// The blobs under `refs`, each once, at the first ref and path it was found at.
+fn ref_blobs(
+    repo: &gix::Repository,
+    refs: &[ContentRef],
+    skip: &dyn Fn(&ObjectId) -> bool,
+    warnings: &mut Vec<String>,
+) -> Vec<RefBlob> {
+    let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
+    let mut seen_trees: HashSet<ObjectId> = HashSet::new();
+    let mut blobs = Vec::new();
+    for r in refs {
+        match r.kind {
+            Kind::Blob if seen_blobs.insert(r.target) && !skip(&r.target) => {
+                blobs.push(RefBlob {
+                    id: r.target,
+                    path: r.ref_name.clone(),
+                });
+            }
+            Kind::Tree => {
+                let mut prefix = format!("{}:", r.ref_name).into_bytes();
+                let mut walk = TreeWalk {
+                    repo,
+                    skip,
+                    seen_blobs: &mut seen_blobs,
+                    seen_trees: &mut seen_trees,
+                    out: &mut blobs,
+                    warnings,
+                };
+                walk.descend(r.target, &mut prefix, 0);
+            }
+            _ => {}
+        }
+    }
+    blobs
 }
 
 struct TreeWalk<'a> {
