@@ -38,7 +38,13 @@ pub struct RuleSpec {
     /// Why a rule has no keywords; required when `keywords` is empty.
     #[serde(default)]
     pub no_keywords: Option<String>,
+    /// The pattern; empty when `context` writes it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub regex: String,
+    /// A provider's key without a prefix of its own, found by the provider's name in the
+    /// key it is assigned to (see `ContextSpec`). Exclusive with `regex`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextSpec>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     pub confidence: Confidence,
@@ -56,6 +62,71 @@ pub struct RuleSpec {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+/// A keyless rule: `names` (the provider's names, which become the keywords) inside a
+/// key, the key assigned a value of shape `value` in any common syntax: `ADOBE_KEY=v`,
+/// `adobeKey: "v"`, `"adobe_key": "v"`, `export ADOBE_KEY=v`, `<adobeKey>v</adobeKey>`,
+/// `adobeKey="v"`, `<add key="AdobeKey" value="v"/>`, `X-Adobe-Key: v`,
+/// `--adobe-key v`, `adobe.setKey("v")`, `adobe_key => 'v'`. The key must also hold one
+/// of `labels` (before or after the name); an empty list drops that need.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSpec {
+    pub names: Vec<String>,
+    /// The value's shape: a regex without capture groups, matched case-sensitively. It
+    /// must end where the value ends: a value followed by more of `[0-9A-Za-z_+/=-]` is
+    /// not matched.
+    pub value: String,
+    #[serde(default = "default_labels")]
+    pub labels: Vec<String>,
+}
+
+/// Words that make a key name a credential's: `adobe_api_key`, `AdobeClientSecret`.
+pub const DEFAULT_LABELS: &[&str] = &[
+    "key", "token", "secret", "pass", "pwd", "auth", "cred", "bearer", "access", "private",
+    "signing", "session", "sid",
+];
+
+fn default_labels() -> Vec<String> {
+    DEFAULT_LABELS.iter().map(|s| s.to_string()).collect()
+}
+
+/// The shortest provider name a context rule may key on: shorter ones hit everywhere.
+pub const MIN_CONTEXT_NAME: usize = 3;
+
+impl ContextSpec {
+    /// The regex this context stands for. The key part is case-insensitive, the value
+    /// as written. Bounded everywhere, so the rule's window is derived from its length.
+    pub fn regex(&self) -> String {
+        let alt = |words: &[String]| {
+            words
+                .iter()
+                .map(|w| regex_syntax::escape(w))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let names = alt(&self.names);
+        // Identifier characters of a key, and the spaces of `airbrake secretKey=`.
+        let part = r"[\w.\-]";
+        let spaced = r"[\w.\- ]";
+        let key = if self.labels.is_empty() {
+            format!("(?:{names}){part}{{0,32}}")
+        } else {
+            let labels = alt(&self.labels);
+            format!(
+                "(?:(?:{names}){spaced}{{0,24}}?(?:{labels})|(?:{labels}){part}{{0,24}}?(?:{names})){part}{{0,24}}"
+            )
+        };
+        // The key's closing quote, the operator and the value's opening quote.
+        let close = r#"(?:["'`\]]|&quot;|\")?"#;
+        let op = r#"(?:=>|->|:=|::|\?=|\|\|=|[=:,>(]|[ \t]value[ \t]*=|[ \t])"#;
+        let open = r#"(?:["'`]|&quot;|\")?"#;
+        let value = &self.value;
+        // The value ends at anything that could not continue it.
+        let end = r"(?:[^0-9A-Za-z_+/=\-]|$)";
+        format!("(?i:{key}){close}[ \t]{{0,8}}{op}[ \t]{{0,8}}{open}(?P<secret>{value}){end}")
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,12 +235,46 @@ impl Rule {
     }
 
     /// Compile a spec, checking everything that can be checked without running it.
-    pub fn compile(spec: RuleSpec, origin: RuleOrigin) -> Result<Rule, RuleError> {
+    pub fn compile(mut spec: RuleSpec, origin: RuleOrigin) -> Result<Rule, RuleError> {
         let invalid = |message: String| RuleError::Invalid {
             origin: origin.clone(),
             id: spec.id.clone(),
             message,
         };
+        if let Some(context) = &spec.context {
+            if !spec.regex.is_empty() {
+                return Err(invalid("a rule has `regex` or `context`, not both".into()));
+            }
+            if context.names.is_empty() {
+                return Err(invalid("`context.names` is empty".into()));
+            }
+            if let Some(short) = context
+                .names
+                .iter()
+                .find(|n| n.trim().len() < MIN_CONTEXT_NAME)
+            {
+                return Err(invalid(format!(
+                    "context name `{short}` is shorter than {MIN_CONTEXT_NAME} characters"
+                )));
+            }
+            let value = regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(&context.value)
+                .map_err(|e| invalid(format!("context.value: {e}")))?;
+            if value.properties().explicit_captures_len() > 0 {
+                return Err(invalid(
+                    "context.value has a capture group: use `(?:...)`".into(),
+                ));
+            }
+            if spec.keywords.is_empty() {
+                spec.keywords = context.names.clone();
+            }
+            spec.regex = context.regex();
+        } else if spec.regex.is_empty() {
+            return Err(invalid("a rule needs `regex` or `context`".into()));
+        }
         if !is_valid_id(&spec.id) {
             return Err(invalid(
                 "id must be lowercase `family.name` (letters, digits, `.`, `-`, `_`)".into(),
@@ -458,6 +563,39 @@ mod tests {
         .unwrap_err();
         assert!(!err.to_string().contains("ghp_p1GJ"), "{err}");
         assert!(err.to_string().contains("x.env"), "{err}");
+    }
+
+    #[test]
+    fn context_rules_write_their_regex_and_keywords() {
+        let rule = spec("rules:\n- id: a.b\n  name: n\n  context:\n    names: [Acme]\n    value: '[0-9a-f]{8}'\n  confidence: medium\n")
+            .unwrap();
+        assert_eq!(rule.spec.keywords, ["Acme"]);
+        let re = compile_regex(&rule.spec.regex).unwrap();
+        let secret = |line: &str| {
+            re.captures(line.as_bytes())
+                .map(|c| String::from_utf8_lossy(&c["secret"]).into_owned())
+        };
+        for line in [
+            "ACME_API_KEY=0a1b2c3d",
+            "acmeToken: \"0a1b2c3d\"",
+            "<add key=\"AcmeSecret\" value=\"0a1b2c3d\"/>",
+            "TOKEN_FOR_ACME = '0a1b2c3d';",
+        ] {
+            assert_eq!(secret(line).as_deref(), Some("0a1b2c3d"), "{line}");
+        }
+        // Too long for the shape, or a key that names no credential.
+        assert_eq!(secret("ACME_API_KEY=0a1b2c3d4e"), None);
+        assert_eq!(secret("ACME_VERSION=0a1b2c3d"), None);
+
+        let err = spec("rules:\n- id: a.b\n  name: n\n  regex: '(?P<secret>x)'\n  context:\n    names: [acme]\n    value: x\n  confidence: high\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+        let err = spec("rules:\n- id: a.b\n  name: n\n  context:\n    names: [io]\n    value: x\n  confidence: high\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("shorter"), "{err}");
+        let err = spec("rules:\n- id: a.b\n  name: n\n  context:\n    names: [acme]\n    value: '(x)'\n  confidence: high\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("capture"), "{err}");
     }
 
     #[test]
