@@ -6,7 +6,9 @@
 #  2. a real chart monorepo (default: ../shared/corpora/helm-charts-HEAD.tar.gz, unpacked
 #     into benches/work/helm): findings per tool and per rule, and how each tool fares on
 #     the hand-classified sample in benches/accuracy/helm-labels.tsv (path, line,
-#     true/false, why). A finding is matched to a label by path and line.
+#     true/weak/false, why: see its header). A finding is matched to a label by path and
+#     line; a tool's locations nobody labelled yet are counted as "unlabelled", and
+#     tollgate's Kubernetes posture findings (not credentials) as "posture".
 #
 #   benches/compare_accuracy.sh
 #   SUITE=/path/to/suite CORPUS=/path/to/tree-or.tar.gz benches/compare_accuracy.sh
@@ -106,10 +108,14 @@ if os.path.exists(labels):
         if row.startswith("#") or not row.strip():
             continue
         path, line, verdict = row.rstrip("\n").split("\t")[:3]
-        truth[(path, int(line))] = verdict == "true"
-n_true = sum(truth.values())
-print(f"\ncorpus: {tree}; hand-classified sample: {len(truth)} locations ({n_true} true, {len(truth) - n_true} false)")
-print(f"{'tool':<12} {'wall s':>7} {'findings':>9} {'locations':>10} {'sample true found':>18} {'sample false reported':>22} {'unlabelled':>11}")
+        truth[(path, int(line))] = verdict
+count = collections.Counter(truth.values())
+print(f"\ncorpus: {tree}; hand-classified sample: {len(truth)} locations "
+      f"({count['true']} true, {count['weak']} weak default passwords, {count['false']} false)")
+print(f"{'tool':<12} {'wall s':>7} {'findings':>9} {'locations':>10} {'true found':>11} {'weak found':>11} {'false reported':>15} {'unlabelled':>11} {'posture':>8}")
+# Posture checks report a workload's shape, not a credential: counted apart.
+posture = {"k8s.sa-token-automount", "k8s.rbac-secrets-access", "k8s.hostpath-credentials",
+           "k8s.cluster-admin-binding"}
 per_rule = {}
 for name in tools:
     found = findings(name, "helm")
@@ -117,11 +123,12 @@ for name in tools:
     if found is None:
         print(f"{name:<12} failed: see {out}/{name}-helm.log")
         continue
-    locs = {(rel(p, tree), l) for p, l, _ in found}
-    tp = sum(1 for k in locs if truth.get(k) is True)
-    fp = sum(1 for k in locs if truth.get(k) is False)
+    n_posture = sum(1 for _, _, r in found if r in posture)
+    locs = {(rel(p, tree), l) for p, l, r in found if r not in posture}
+    got = collections.Counter(truth[k] for k in locs if k in truth)
     unl = sum(1 for k in locs if k not in truth)
-    print(f"{name:<12} {float(wall):>7.2f} {len(found):>9} {len(locs):>10} {tp:>12}/{n_true:<5} {fp:>16}/{len(truth) - n_true:<5} {unl:>11}")
+    cell = lambda v: f"{got[v]}/{count[v]}"
+    print(f"{name:<12} {float(wall):>7.2f} {len(found):>9} {len(locs):>10} {cell('true'):>11} {cell('weak'):>11} {cell('false'):>15} {unl:>11} {n_posture:>8}")
     per_rule[name] = collections.Counter(r for _, _, r in found)
 for name, counts in per_rule.items():
     print(f"\n{name}: findings by rule (top 15 of {len(counts)})")
