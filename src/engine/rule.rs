@@ -68,8 +68,11 @@ pub struct RuleSpec {
 /// key, the key assigned a value of shape `value` in any common syntax: `ADOBE_KEY=v`,
 /// `adobeKey: "v"`, `"adobe_key": "v"`, `export ADOBE_KEY=v`, `<adobeKey>v</adobeKey>`,
 /// `adobeKey="v"`, `<add key="AdobeKey" value="v"/>`, `X-Adobe-Key: v`,
-/// `--adobe-key v`, `adobe.setKey("v")`, `adobe_key => 'v'`. The key must also hold one
-/// of `labels` (before or after the name); an empty list drops that need.
+/// `--adobe-key v`, `adobe.setKey("v")`, `adobe_key => 'v'`, and a key under a block or
+/// section named for the provider (`adobe:` then `  apiKey: v` within four lines,
+/// `"adobe": {`, `[adobe]`). The key must also hold one of `labels` (before or after the
+/// name, or as the key under the block); an empty list drops that need, and the block
+/// forms with it.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ContextSpec {
@@ -114,8 +117,12 @@ impl ContextSpec {
             format!("(?:{names}){part}{{0,32}}")
         } else {
             let labels = alt(&self.labels);
+            // The name on a line of its own, the key on one of the next four lines:
+            // a YAML or JSON block (`adobe:` / `"adobe": {`) or a TOML/INI section
+            // (`[adobe]`).
+            let block = r#"(?:["']?[ \t]*[:=][ \t]*[{\[]?|\])[ \t]*\r?\n(?:[^\n]{0,120}\n){0,3}?[ \t]*(?:-[ \t]+)?["']?"#;
             format!(
-                "(?:(?:{names}){spaced}{{0,24}}?(?:{labels})|(?:{labels}){part}{{0,24}}?(?:{names})){part}{{0,24}}"
+                "(?:(?:{names}){spaced}{{0,24}}?(?:{labels})|(?:{labels}){part}{{0,24}}?(?:{names})|(?:{names}){part}{{0,24}}{block}{part}{{0,24}}(?:{labels})){part}{{0,24}}"
             )
         };
         // The key's closing quote, the operator and the value's opening quote.
@@ -580,12 +587,19 @@ mod tests {
             "acmeToken: \"0a1b2c3d\"",
             "<add key=\"AcmeSecret\" value=\"0a1b2c3d\"/>",
             "TOKEN_FOR_ACME = '0a1b2c3d';",
+            "acme:\n  enabled: true\n  api_key: 0a1b2c3d\n",
+            "\"acme\": {\n    \"secret\": \"0a1b2c3d\"\n}",
+            "[acme]\ntoken = \"0a1b2c3d\"\n",
         ] {
             assert_eq!(secret(line).as_deref(), Some("0a1b2c3d"), "{line}");
         }
         // Too long for the shape, or a key that names no credential.
         assert_eq!(secret("ACME_API_KEY=0a1b2c3d4e"), None);
         assert_eq!(secret("ACME_VERSION=0a1b2c3d"), None);
+        assert_eq!(
+            secret("acme:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  key: 0a1b2c3d\n"),
+            None
+        );
 
         let err = spec("rules:\n- id: a.b\n  name: n\n  regex: '(?P<secret>x)'\n  context:\n    names: [acme]\n    value: x\n  confidence: high\n")
             .unwrap_err();
