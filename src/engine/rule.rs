@@ -122,7 +122,7 @@ impl ContextSpec {
             // (`[adobe]`).
             let block = r#"(?:["']?[ \t]*[:=][ \t]*[{\[]?|\])[ \t]*\r?\n(?:[^\n]{0,120}\n){0,3}?[ \t]*(?:-[ \t]+)?["']?"#;
             format!(
-                "(?:(?:{names}){spaced}{{0,24}}?(?:{labels})|(?:{labels}){part}{{0,24}}?(?:{names})|(?:{names}){part}{{0,24}}{block}{part}{{0,24}}(?:{labels})){part}{{0,24}}"
+                "(?:(?:{names})(?:{spaced}{{0,24}}?|{part}{{0,24}}{block}{part}{{0,24}})(?:{labels})|(?:{labels}){part}{{0,24}}?(?:{names})){part}{{0,24}}"
             )
         };
         // The key's closing quote, the operator and the value's opening quote.
@@ -227,7 +227,7 @@ impl Rule {
     pub fn compiled(&self) -> Result<&CompiledRegex, &str> {
         self.compiled
             .get_or_init(|| {
-                let regex = compile_meta(&self.spec.regex)?;
+                let regex = compile_meta(&self.spec.regex, self.spec.context.is_none())?;
                 let secret_group = regex
                     .group_info()
                     .to_index(regex_automata::PatternID::ZERO, "secret")
@@ -359,13 +359,18 @@ fn has_named_group(hir: &regex_syntax::hir::Hir, name: &str) -> bool {
 }
 
 /// A rule regex as the engine runs it: over bytes, Unicode off, leftmost-first.
-fn compile_meta(pattern: &str) -> Result<meta::Regex, String> {
+///
+/// `prefilter: false` skips the literal prefilter: a context rule's case-insensitive
+/// names and labels expand to hundreds of literals, which take longer to extract than
+/// the rule's small windows take to search without them.
+fn compile_meta(pattern: &str, prefilter: bool) -> Result<meta::Regex, String> {
     meta::Builder::new()
         .syntax(syntax::Config::new().unicode(false).utf8(false))
         .configure(
             meta::Config::new()
                 .utf8_empty(false)
                 .nfa_size_limit(Some(32 << 20))
+                .auto_prefilter(prefilter)
                 .hybrid_cache_capacity(4 << 20),
         )
         .build(pattern)
