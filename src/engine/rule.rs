@@ -71,8 +71,9 @@ pub struct RuleSpec {
 /// `--adobe-key v`, `adobe.setKey("v")`, `adobe_key => 'v'`, and a key under a block or
 /// section named for the provider (`adobe:` then `  apiKey: v` within four lines,
 /// `"adobe": {`, `[adobe]`). The key must also hold one of `labels` (before or after the
-/// name, or as the key under the block); an empty list drops that need, and the block
-/// forms with it.
+/// name, or as the key under the block), or be the name alone (`ADOBE=v`); an empty
+/// list drops that need, and the block forms with it. `-` counts as an operator too
+/// (`adobeKey-v`).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ContextSpec {
@@ -122,12 +123,12 @@ impl ContextSpec {
             // (`[adobe]`).
             let block = r#"(?:["']?[ \t]*[:=][ \t]*[{\[]?|\])[ \t]*\r?\n(?:[^\n]{0,120}\n){0,3}?[ \t]*(?:-[ \t]+)?["']?"#;
             format!(
-                "(?:(?:{names})(?:{spaced}{{0,24}}?|{part}{{0,24}}{block}{part}{{0,24}})(?:{labels})|(?:{labels}){part}{{0,24}}?(?:{names})){part}{{0,24}}"
+                "(?:(?:{names})(?:(?:{spaced}{{0,24}}?|{part}{{0,24}}{block}{part}{{0,24}})(?:{labels}){part}{{0,24}})?|(?:{labels}){part}{{0,24}}?(?:{names}){part}{{0,24}})"
             )
         };
         // The key's closing quote, the operator and the value's opening quote.
         let close = r#"(?:["'`\]]|&quot;|\")?"#;
-        let op = r#"(?:=>|->|:=|::|\?=|\|\|=|[=:,>(]|[ \t]value[ \t]*=|[ \t])"#;
+        let op = r#"(?:=>|->|:=|::|\?=|\|\|=|[=:,>(-]|[ \t]value[ \t]*=|[ \t])"#;
         let open = r#"(?:["'`]|&quot;|\")?"#;
         let value = &self.value;
         // The value ends at anything that could not continue it.
@@ -598,9 +599,12 @@ mod tests {
         ] {
             assert_eq!(secret(line).as_deref(), Some("0a1b2c3d"), "{line}");
         }
+        assert_eq!(secret("ACME=0a1b2c3d").as_deref(), Some("0a1b2c3d"));
+        assert_eq!(secret("acme SECRET-0a1b2c3d").as_deref(), Some("0a1b2c3d"));
         // Too long for the shape, or a key that names no credential.
         assert_eq!(secret("ACME_API_KEY=0a1b2c3d4e"), None);
         assert_eq!(secret("ACME_VERSION=0a1b2c3d"), None);
+        assert_eq!(secret("acme-version-0a1b2c3d"), None);
         assert_eq!(
             secret("acme:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  key: 0a1b2c3d\n"),
             None
