@@ -68,7 +68,9 @@ pub struct RuleSpec {
 /// key, the key assigned a value of shape `value` in any common syntax: `ADOBE_KEY=v`,
 /// `adobeKey: "v"`, `"adobe_key": "v"`, `export ADOBE_KEY=v`, `<adobeKey>v</adobeKey>`,
 /// `adobeKey="v"`, `<add key="AdobeKey" value="v"/>`, `X-Adobe-Key: v`,
-/// `--adobe-key v`, `adobe.setKey("v")`, `adobe_key => 'v'`, and a key under a block or
+/// `--adobe-key v`, `adobe.setKey("v")`, `adobe_key => 'v'`, `os.environ['ADOBE_KEY'] = v`,
+/// `ADOBE_KEY: string = v`, `adobe_key <- v`, a Kubernetes env entry (`- name: ADOBE_KEY`,
+/// `value: v`), and a key under a block or
 /// section named for the provider (`adobe:` then `  apiKey: v` within four lines,
 /// `"adobe": {`, `[adobe]`). The key must also hold one of `labels` (before or after the
 /// name, or as the key under the block), or be the name alone (`ADOBE=v`); an empty
@@ -127,8 +129,12 @@ impl ContextSpec {
             )
         };
         // The key's closing quote, the operator and the value's opening quote.
-        let close = r#"(?:["'`\]]|&quot;|\")?"#;
-        let op = r#"(?:=>|->|:=|::|\?=|\|\|=|[=:,>(-]|[ \t]value[ \t]*=|[ \t])"#;
+        // `]` closes a subscript: `os.environ['ACME_KEY'] = v`.
+        let close = r#"(?:["'`]?\]?|&quot;|\")"#;
+        // Besides the operators: a type annotation (`ACME_KEY: string = v`), R's `<-`,
+        // an XML `key="…" value="…"` pair and a Kubernetes env entry (`- name: ACME_KEY`
+        // with `value: v` on the next line).
+        let op = r#"(?:=>|->|<-|:=|::|\?=|\|\|=|[=:,>(-]|:[ \t]*&?[A-Za-z][\w<>\[\]']{0,15}[ \t]*=|[ \t]value[ \t]*=|[ \t]*\r?\n[ \t]*value[ \t]*:|[ \t])"#;
         let open = r#"(?:["'`]|&quot;|\")?"#;
         let value = &self.value;
         // The value ends at anything that could not continue it.
@@ -596,6 +602,11 @@ mod tests {
             "acme:\n  enabled: true\n  api_key: 0a1b2c3d\n",
             "\"acme\": {\n    \"secret\": \"0a1b2c3d\"\n}",
             "[acme]\ntoken = \"0a1b2c3d\"\n",
+            "os.environ['ACME_API_KEY'] = '0a1b2c3d'",
+            "const ACME_TOKEN: string = \"0a1b2c3d\";",
+            "let acme_key: &str = \"0a1b2c3d\";",
+            "acme_key <- \"0a1b2c3d\"",
+            "        - name: ACME_API_KEY\n          value: \"0a1b2c3d\"\n",
         ] {
             assert_eq!(secret(line).as_deref(), Some("0a1b2c3d"), "{line}");
         }
