@@ -1,6 +1,7 @@
 //! One secret, one finding: a generic rule yields to a specific rule on the same text,
-//! a decoded match yields to a direct match of the same rule, and of several matches of
-//! the very same text the most confident stays.
+//! a decoded match yields to a direct match of the same rule, a direct match of a whole
+//! encoded run yields to a specific match decoded from it, and of several matches of the
+//! very same text the most confident stays.
 //!
 //! All matches decoded from one encoded run share the run's span, so "overlapping spans"
 //! can hold thousands of matches at once. Matches are therefore grouped by layer (span
@@ -134,6 +135,16 @@ impl Engine {
         }
         if later.has_specific {
             earlier.drop_generics(drop);
+            if e.decoded.is_empty() && e.span == l.span {
+                // A direct match of exactly the encoded run a specific match was decoded
+                // from (a base64-PEM rule beside the key it decodes to): one secret, and
+                // the decoded match says what it is.
+                for i in earlier.members.clone() {
+                    if !later.by_rule.contains_key(&matches[i].rule) {
+                        drop[i] = true;
+                    }
+                }
+            }
         }
         if earlier.has_specific {
             later.drop_generics(drop);
