@@ -4,6 +4,7 @@
 //!
 //! `TOLLGATE_BENCH_MB` sets the corpus size (default 64). With `TOLLGATE_CORPUS_DIR` set,
 //! the corpus is written there as a file tree instead (for `benches/compare_dir.sh`).
+//! `TOLLGATE_BENCH_DISABLE` leaves rules out (comma-separated ids), to price them.
 
 use std::time::Instant;
 
@@ -214,8 +215,19 @@ fn main() {
         println!("wrote {} files, {:.1} MB", corpus.len(), bytes as f64 / 1e6);
         return;
     }
+    // `TOLLGATE_BENCH_DISABLE`: rule ids (comma-separated) left out, to measure what
+    // a rule or a family of rules costs.
+    let disabled: Vec<String> = std::env::var("TOLLGATE_BENCH_DISABLE")
+        .map(|v| {
+            v.split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
     let rules = RuleSelection {
         builtin: true,
+        disabled,
         ..RuleSelection::default()
     }
     .load()

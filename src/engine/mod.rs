@@ -81,8 +81,16 @@ pub struct Scratch {
     engine_id: u64,
     windows: Vec<Vec<Range<usize>>>,
     touched: Vec<usize>,
-    caches: Vec<Option<(meta::Cache, Captures)>>,
+    caches: Vec<Option<RuleCache>>,
     groups: group::GroupScratch,
+}
+
+/// A rule's regex cache and captures, and its gate's cache.
+#[derive(Debug)]
+struct RuleCache {
+    cache: meta::Cache,
+    caps: Captures,
+    gate: Option<meta::Cache>,
 }
 
 /// One `Scratch` per thread, for rayon workers: `map_init` would make a new one per
@@ -326,12 +334,18 @@ impl Engine {
         let Ok(compiled) = rule.compiled() else {
             return;
         };
-        let (cache, caps) = scratch.caches[rule_idx].get_or_insert_with(|| {
-            (
-                compiled.regex.create_cache(),
-                compiled.regex.create_captures(),
-            )
-        });
+        let RuleCache { cache, caps, gate } =
+            scratch.caches[rule_idx].get_or_insert_with(|| RuleCache {
+                cache: compiled.regex.create_cache(),
+                caps: compiled.regex.create_captures(),
+                gate: compiled.gate.as_ref().map(|g| g.create_cache()),
+            });
+        if let (Some(regex), Some(gate_cache)) = (&compiled.gate, gate) {
+            let input = Input::new(data).span(window.clone()).earliest(true);
+            if regex.search_with(gate_cache, &input).is_none() {
+                return;
+            }
+        }
         // The window is a span of the whole blob, not a slice of it, so that `^`, `$` and
         // `\b` at its edges see the real neighbouring bytes.
         let mut input = Input::new(data).span(window.clone());
