@@ -124,8 +124,11 @@ impl ContextSpec {
             // a YAML or JSON block (`adobe:` / `"adobe": {`) or a TOML/INI section
             // (`[adobe]`).
             let block = r#"(?:["']?[ \t]*[:=][ \t]*[{\[]?|\])[ \t]*\r?\n(?:[^\n]{0,120}\n){0,3}?[ \t]*(?:-[ \t]+)?["']?"#;
+            // The provider's host, then a query parameter named by a label:
+            // `https://api.acme.io/v1/items?api_key=v`.
+            let query = r#"[^\s"'<>]{0,100}?[?&]"#;
             format!(
-                "(?:(?:{names})(?:(?:{spaced}{{0,24}}?|{part}{{0,24}}{block}{part}{{0,24}})(?:{labels}){part}{{0,24}})?|(?:{labels}){part}{{0,24}}?(?:{names}){part}{{0,24}})"
+                "(?:(?:{names})(?:(?:{spaced}{{0,24}}?|{part}{{0,24}}{block}{part}{{0,24}}|{query}{part}{{0,24}}?)(?:{labels}){part}{{0,24}})?|(?:{labels}){part}{{0,24}}?(?:{names}){part}{{0,24}})"
             )
         };
         // The key's closing quote, the operator and the value's opening quote.
@@ -148,8 +151,9 @@ impl ContextSpec {
     }
 }
 
-/// A context value ends at anything that could not continue it.
-const VALUE_END: &str = r"(?:[^0-9A-Za-z_+/=\-]|$)";
+/// A context value ends at anything that could not continue it, except `(`: a value
+/// followed by one is the name of a function called (`acmeToken = loadAcmeToken()`).
+const VALUE_END: &str = r"(?:[^0-9A-Za-z_+/=\-(]|$)";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -623,6 +627,7 @@ mod tests {
             "let acme_key: &str = \"0a1b2c3d\";",
             "acme_key <- \"0a1b2c3d\"",
             "        - name: ACME_API_KEY\n          value: \"0a1b2c3d\"\n",
+            "curl 'https://api.acme.io/v1/items?limit=5&api_key=0a1b2c3d'",
         ] {
             assert_eq!(secret(line).as_deref(), Some("0a1b2c3d"), "{line}");
         }
@@ -638,6 +643,8 @@ mod tests {
         // Too long for the shape, or a key that names no credential.
         assert_eq!(secret("ACME_API_KEY=0a1b2c3d4e"), None);
         assert_eq!(secret("ACME_VERSION=0a1b2c3d"), None);
+        assert_eq!(secret("acmeToken = deadbeef(config)"), None);
+        assert_eq!(secret("https://acme.io/items?page=0a1b2c3d"), None);
         assert_eq!(secret("acme-version-0a1b2c3d"), None);
         assert_eq!(
             secret("acme:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  key: 0a1b2c3d\n"),
