@@ -77,7 +77,9 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 ];
 
 /// Templating and variable syntaxes: the value is filled in at deploy or run time.
-const TEMPLATE_MARKERS: &[&str] = &["${", "$(", "{{", "}}", "%(", "#{", "<%", "%>", "@@", "ENC["];
+/// `%(` is not here: `%(name)s` is a Python format placeholder, but `%(` alone is as
+/// likely a password's characters (`x%(Lk2!`); see `has_python_format`.
+const TEMPLATE_MARKERS: &[&str] = &["${", "$(", "{{", "}}", "#{", "<%", "%>", "@@", "ENC["];
 
 /// Is this candidate a placeholder, a template, an encrypted value or a vendor example?
 pub fn is_placeholder(secret: &[u8]) -> bool {
@@ -109,7 +111,23 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if text.starts_with('<') && text.ends_with('>') {
         return true;
     }
-    is_repetitive(text)
+    has_python_format(secret) || is_repetitive(text)
+}
+
+/// A whole Python `%`-format placeholder: `%(name)s`, `%(db_password)d`.
+fn has_python_format(text: &[u8]) -> bool {
+    memchr::memmem::find_iter(text, b"%(").any(|at| {
+        let rest = &text[at + 2..];
+        let name = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        name > 0
+            && rest.get(name) == Some(&b')')
+            && rest
+                .get(name + 1)
+                .is_some_and(|c| b"sdifrxXeEgGc".contains(c))
+    })
 }
 
 /// The variable part (after prefixes like `ghp_` or `sk_live_`) is one character repeated,
@@ -141,21 +159,103 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
     compile_regex(r"^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
         .expect("static regex")
 });
-static CODE_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+static VARIABLE_LOOKUP: LazyLock<Regex> = LazyLock::new(|| {
     compile_regex(concat!(
         r"^(?:",
         // variables and environment lookups
         r"\$[A-Za-z_{(]|%[A-Za-z_]+%$|process\.env|os\.(?:environ|getenv)|System\.getenv|getenv|ENV\[|env\(",
-        // dotted identifiers and member access: config.db.password, this.secret
-        r"|[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)+(?:\(\)?)?$",
         // array / map access
         r"|[A-Za-z_][A-Za-z0-9_.]*\[",
         r")"
     ))
     .expect("static regex")
 });
+/// Dotted identifiers and member access: `config.db.password`, `this->secret`.
+static DOTTED_IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| {
+    compile_regex(
+        r"^[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)+(?:\(\)?)?$",
+    )
+    .expect("static regex")
+});
+/// `pg-credentials`, `web-tls-v2`: the name of a Kubernetes object or a file.
+static KEBAB_CASE: LazyLock<Regex> =
+    LazyLock::new(|| compile_regex(r"^[a-z0-9]+(?:-[a-z0-9]+)+$").expect("static regex"));
+/// `auth_token`, `db_password`: an identifier.
+static SNAKE_CASE: LazyLock<Regex> =
+    LazyLock::new(|| compile_regex(r"^[a-z_][a-z0-9]*(?:_[a-z0-9]+)+$").expect("static regex"));
 static PLAIN_WORD: LazyLock<Regex> =
     LazyLock::new(|| compile_regex(r"^[A-Za-z_.\-]+$").expect("static regex"));
+
+/// What the words of a generic rule's key (its `key` group) say the value is. The value
+/// alone cannot tell a SHA-1 from a 40-hex API token, or a tenant id from a UUID-shaped
+/// key: `token_sha256: <hex>` is a hash, `api_token: <hex>` is a token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyHints {
+    /// hash, checksum, digest, sha*, md5, integrity, etag, fingerprint, commit, revision.
+    pub hash: bool,
+    /// id, uuid, guid, tenant (`token_id`, `clientId`, `TENANT`).
+    pub id: bool,
+    /// password, passwd, pwd, pass, passphrase, passcode: a value a person chose.
+    pub password: bool,
+}
+
+const HASH_WORDS: &[&str] = &[
+    "hash",
+    "hashed",
+    "checksum",
+    "digest",
+    "md5",
+    "integrity",
+    "etag",
+    "fingerprint",
+    "commit",
+    "revision",
+];
+const ID_WORDS: &[&str] = &["id", "ids", "uuid", "guid", "tenant"];
+
+impl KeyHints {
+    pub fn of(key: &[u8]) -> KeyHints {
+        let mut hints = KeyHints::default();
+        for word in key_words(key) {
+            let word = word.to_ascii_lowercase();
+            let w = word.as_str();
+            let sha = w.strip_prefix("sha").is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
+            hints.hash |= sha || HASH_WORDS.contains(&w);
+            hints.id |= ID_WORDS.contains(&w);
+            hints.password |= w.contains("passw")
+                || w.ends_with("pwd")
+                || matches!(w, "pass" | "passphrase" | "passcode");
+        }
+        hints
+    }
+}
+
+/// The words of an identifier: split at every byte that is not a letter or digit, and
+/// where a lowercase letter or digit is followed by an uppercase one (`clientId`,
+/// `tokenSHA256`).
+fn key_words(key: &[u8]) -> impl Iterator<Item = String> + '_ {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for &b in key {
+        if !b.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        current.push(b as char);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words.into_iter()
+}
 
 const NON_SECRET_VALUES: &[&str] = &[
     "true",
@@ -186,27 +286,43 @@ const NON_SECRET_VALUES: &[&str] = &[
     "notset",
 ];
 
-/// For generic rules: is this value something other than a credential? A `quoted`
-/// value is a string literal, so it cannot be code: the code-reference checks are
-/// skipped for it (`"Company.Pass123"`, `"aB3(dE5)fG7h"` are passwords).
+/// `generic_noise` without a key: the manifest checks' test for a literal.
 pub fn is_generic_noise(secret: &[u8], quoted: bool) -> bool {
+    generic_noise(secret, quoted, None).is_some()
+}
+
+/// For generic rules: is this value something other than a credential? Returns the
+/// name of the filter that says so. A `quoted` value is a string literal, so it cannot
+/// be code: the code-reference checks are skipped for it (`"Company.Pass123"`,
+/// `"aB3(dE5)fG7h"` are passwords). `key` is what the rule's `key` group said, when it
+/// has one; without it, a value shaped like a hash or a UUID is taken for one.
+pub fn generic_noise(secret: &[u8], quoted: bool, key: Option<KeyHints>) -> Option<&'static str> {
     let text = String::from_utf8_lossy(secret);
     let text = text.as_ref();
     let lower = text.to_ascii_lowercase();
     if NON_SECRET_VALUES.contains(&lower.as_str()) {
-        return true;
+        return Some("non-secret word");
     }
     if text
         .bytes()
         .all(|b| b.is_ascii_digit() || b".-_:,".contains(&b))
     {
-        return true;
+        return Some("number");
     }
     if text.bytes().any(|b| b.is_ascii_whitespace()) {
-        return true;
+        return Some("whitespace");
     }
-    if HEX_HASH.is_match(secret) || UUID.is_match(secret) {
-        return true;
+    let hints = key.unwrap_or(KeyHints {
+        hash: true,
+        id: true,
+        password: false,
+    });
+    if HEX_HASH.is_match(secret) && (hints.hash || hints.id) {
+        return Some("hex hash (key names a hash or an id)");
+    }
+    if UUID.is_match(secret) {
+        // Some providers' keys are UUIDs; the key's name tells them from ids.
+        return hints.id.then_some("uuid (key names an id)");
     }
     if [
         "sha1-", "sha256-", "sha384-", "sha512-", "md5-", "sha256:", "sha512:",
@@ -214,21 +330,44 @@ pub fn is_generic_noise(secret: &[u8], quoted: bool) -> bool {
     .iter()
     .any(|p| lower.starts_with(p))
     {
-        return true;
+        return Some("integrity string");
     }
     if text.starts_with('/')
         || text.starts_with("./")
         || text.starts_with("../")
         || text.starts_with("~/")
         || text.get(1..3) == Some(":\\")
-        || text.contains("://") && !text.contains('@')
     {
-        return true;
+        return Some("path");
     }
-    if !quoted && (text.contains('(') || text.contains(')') || CODE_REFERENCE.is_match(secret)) {
-        return true;
+    if text.contains("://") && !text.contains('@') {
+        return Some("url without credentials");
     }
-    PLAIN_WORD.is_match(secret) && shannon_entropy(secret) < 3.5
+    // A person's password may be built of words and a number: `prod-db-password-2024`,
+    // `Company.Pass123`. Without a digit, or under a key that is no password
+    // (`existingSecret: pg-credentials`, `token: settings.api.token`), it is a name.
+    let human = hints.password && text.bytes().any(|b| b.is_ascii_digit());
+    if !quoted {
+        if text.contains('(') || text.contains(')') {
+            return Some("code (call)");
+        }
+        if VARIABLE_LOOKUP.is_match(secret) {
+            return Some("code reference");
+        }
+        if !human && DOTTED_IDENTIFIER.is_match(secret) {
+            return Some("dotted identifier");
+        }
+    }
+    if !human && KEBAB_CASE.is_match(secret) {
+        return Some("kebab-case name");
+    }
+    if !(human && quoted) && SNAKE_CASE.is_match(secret) {
+        return Some("snake_case identifier");
+    }
+    if PLAIN_WORD.is_match(secret) && shannon_entropy(secret) < 3.5 {
+        return Some("plain word");
+    }
+    None
 }
 
 #[cfg(test)]

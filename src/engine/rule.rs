@@ -215,6 +215,8 @@ pub struct Rule {
 pub struct CompiledRegex {
     pub regex: meta::Regex,
     pub secret_group: usize,
+    /// The `key` group of generic rules: the name the value is assigned to.
+    pub key_group: Option<usize>,
 }
 
 impl Rule {
@@ -239,9 +241,13 @@ impl Rule {
                     .group_info()
                     .to_index(regex_automata::PatternID::ZERO, "secret")
                     .ok_or("regex has no named group `secret`")?;
+                let key_group = regex
+                    .group_info()
+                    .to_index(regex_automata::PatternID::ZERO, "key");
                 Ok(CompiledRegex {
                     regex,
                     secret_group,
+                    key_group,
                 })
             })
             .as_ref()
