@@ -213,21 +213,50 @@ const HASH_WORDS: &[&str] = &[
 ];
 const ID_WORDS: &[&str] = &["id", "ids", "uuid", "guid", "tenant"];
 
+/// Credential words that are not a password: under `passwordSecret` or
+/// `password_key` the value names a Secret or a key, not a password.
+const OTHER_CREDENTIAL_WORDS: &[&str] = &[
+    "secret",
+    "secrets",
+    "token",
+    "key",
+    "apikey",
+    "credential",
+    "credentials",
+    "ref",
+];
+
 impl KeyHints {
     pub fn of(key: &[u8]) -> KeyHints {
         let mut hints = KeyHints::default();
         for word in key_words(key) {
             let word = word.to_ascii_lowercase();
             let w = word.as_str();
-            let sha = w.strip_prefix("sha").is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
+            let sha = w
+                .strip_prefix("sha")
+                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
             hints.hash |= sha || HASH_WORDS.contains(&w);
             hints.id |= ID_WORDS.contains(&w);
-            hints.password |= w.contains("passw")
-                || w.ends_with("pwd")
-                || matches!(w, "pass" | "passphrase" | "passcode");
+            // The last credential word says what the value is.
+            if w.contains("passw") || w.ends_with("pwd") || matches!(w, "pass" | "passcode") {
+                hints.password = true;
+            } else if OTHER_CREDENTIAL_WORDS.contains(&w) {
+                hints.password = false;
+            }
         }
         hints
     }
+}
+
+/// How many of lowercase, uppercase, digits and other characters a value has: a
+/// password a person made to a policy (`Passw0rd!`, `prod-db-password-2024`) has three
+/// or four, a word or a name one or two.
+pub fn character_classes(value: &[u8]) -> usize {
+    let has = |f: fn(&u8) -> bool| usize::from(value.iter().any(f));
+    has(u8::is_ascii_lowercase)
+        + has(u8::is_ascii_uppercase)
+        + has(u8::is_ascii_digit)
+        + has(|b| !b.is_ascii_alphanumeric())
 }
 
 /// The words of an identifier: split at every byte that is not a letter or digit, and

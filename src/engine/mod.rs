@@ -487,8 +487,12 @@ impl Engine {
         if let Some(min) = rule.spec.min_entropy {
             // A password a person chose has less entropy than a generated key
             // (`Passw0rd!` is 2.95 bits a byte); it is reported, at the rule's (low)
-            // confidence, when the key says it is a password.
-            let min = if hints.is_some_and(|h| h.password) {
+            // confidence, when the key says it is a password and it is made like one,
+            // of three kinds of character or more (`busybox@`, an anonymous FTP
+            // password, has two).
+            let weak_password =
+                hints.is_some_and(|h| h.password) && filters::character_classes(secret) >= 3;
+            let min = if weak_password {
                 min.min(WEAK_PASSWORD_ENTROPY)
             } else {
                 min
