@@ -462,4 +462,63 @@ mod tests {
             assert!(!is_generic_noise(quoted.as_bytes(), true), "{quoted}");
         }
     }
+
+    #[test]
+    fn key_words_say_hash_id_or_password() {
+        let h = KeyHints::of(b"api_token_sha256");
+        assert!(h.hash && !h.id && !h.password);
+        assert!(KeyHints::of(b"integrityHash").hash);
+        assert!(!KeyHints::of(b"shared_secret").hash, "`shared` is no `sha`");
+        assert!(KeyHints::of(b"clientId").id && KeyHints::of(b"TENANT_TOKEN").id);
+        assert!(!KeyHints::of(b"api_key").id && !KeyHints::of(b"identity_token").id);
+        assert!(KeyHints::of(b"DB_PASSWORD_PROD").password);
+        assert!(KeyHints::of(b"smtp.pass").password);
+        assert!(!KeyHints::of(b"passwordSecret").password, "names a Secret");
+        assert!(!KeyHints::of(b"password_key").password);
+        assert!(KeyHints::of(b"secretPassword").password);
+    }
+
+    #[test]
+    fn hashes_and_uuids_are_judged_by_the_key() {
+        let hex40 = b"4f0d2b8e9a7c6d5e3f1a2b4c6d8e0f1a3b5c7d9e";
+        let uuid = b"5b1e7c2a-9d4f-4a83-b6e0-2c7f9a1d3e58";
+        let key = |k: &[u8]| Some(KeyHints::of(k));
+        assert_eq!(generic_noise(hex40, false, key(b"api_token")), None);
+        assert!(generic_noise(hex40, false, key(b"token_sha1")).is_some());
+        assert!(generic_noise(hex40, false, key(b"commit_token")).is_some());
+        assert!(generic_noise(hex40, false, None).is_some(), "no key: plainly a hash");
+        assert_eq!(generic_noise(uuid, false, key(b"datadog_api_key")), None);
+        assert_eq!(generic_noise(uuid, false, key(b"secret")), None);
+        assert!(generic_noise(uuid, false, key(b"secret_id")).is_some());
+        assert!(generic_noise(uuid, false, None).is_some());
+    }
+
+    #[test]
+    fn names_are_dropped_but_passwords_made_of_words_are_not() {
+        let key = |k: &[u8]| Some(KeyHints::of(k));
+        assert_eq!(generic_noise(b"prod-db-password-2024", false, key(b"password")), None);
+        assert!(generic_noise(b"prod-db-password-2024", false, key(b"token")).is_some());
+        assert!(generic_noise(b"pg-credentials", false, key(b"existingSecret")).is_some());
+        assert_eq!(generic_noise(b"pg-credentials-v2", false, key(b"password")), None);
+        assert!(generic_noise(b"auth-password", false, key(b"password")).is_some());
+        assert_eq!(generic_noise(b"Company.Pass123", false, key(b"db_password")), None);
+        assert!(generic_noise(b"settings.api.token", false, key(b"token")).is_some());
+        assert!(generic_noise(b"admin_pass_2", false, key(b"password")).is_some());
+        assert_eq!(generic_noise(b"admin_pass_2", true, key(b"password")), None);
+    }
+
+    #[test]
+    fn python_format_placeholders_are_whole() {
+        assert!(is_placeholder(b"%(db_password)s"));
+        assert!(is_placeholder(b"pw-%(env)d"));
+        assert!(!is_placeholder(b"x%(Lk2!pQ9zR"));
+        assert!(!is_placeholder(b"Tq%()s9vLm2"));
+    }
+
+    #[test]
+    fn character_classes_are_counted() {
+        assert_eq!(character_classes(b"Passw0rd!"), 4);
+        assert_eq!(character_classes(b"busybox@"), 2);
+        assert_eq!(character_classes(b"prod-db-password-2024"), 3);
+    }
 }
