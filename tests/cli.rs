@@ -537,7 +537,7 @@ fn explain_lists_every_dropped_candidate_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("app.yaml"),
-        "db:\n  password: \"{{ .Values.db.password }}\"\n  token_sha1: 4f0d2b8e9a7c6d5e3f1a2b4c6d8e0f1a3b5c7d9e\n  existingSecret: pg-credentials\n  api_token: 4f0d2b8e9a7c6d5e3f1a2b4c6d8e0f1a3b5c7d9e\n  secret: Rq7vT2mLx9Kz4Wp8 # tollgate:allow\n",
+        "db:\n  password: changeme123\n  token_sha1: 4f0d2b8e9a7c6d5e3f1a2b4c6d8e0f1a3b5c7d9e\n  existingSecret: pg-credentials\n  api_token: 4f0d2b8e9a7c6d5e3f1a2b4c6d8e0f1a3b5c7d9e\n  secret: Rq7vT2mLx9Kz4Wp8 # tollgate:allow\n",
     )
     .unwrap();
     let path = dir.path().to_str().unwrap();
