@@ -17,8 +17,7 @@ use serde::Serialize;
 use crate::baseline::{self, Baseline};
 use crate::config::Filters;
 use crate::engine::{
-    filters, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch,
-    ScratchPool,
+    filters, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch, ScratchPool,
 };
 use crate::finding::{fingerprint, redact, Confidence, Finding, K8sContext};
 use crate::k8s::{self, checks::Hit, checks::CHECKS};

@@ -172,10 +172,8 @@ static VARIABLE_LOOKUP: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Dotted identifiers and member access: `config.db.password`, `this->secret`.
 static DOTTED_IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| {
-    compile_regex(
-        r"^[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)+(?:\(\)?)?$",
-    )
-    .expect("static regex")
+    compile_regex(r"^[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)+(?:\(\)?)?$")
+        .expect("static regex")
 });
 /// `pg-credentials`, `web-tls-v2`: the name of a Kubernetes object or a file.
 static KEBAB_CASE: LazyLock<Regex> =
@@ -486,7 +484,10 @@ mod tests {
         assert_eq!(generic_noise(hex40, false, key(b"api_token")), None);
         assert!(generic_noise(hex40, false, key(b"token_sha1")).is_some());
         assert!(generic_noise(hex40, false, key(b"commit_token")).is_some());
-        assert!(generic_noise(hex40, false, None).is_some(), "no key: plainly a hash");
+        assert!(
+            generic_noise(hex40, false, None).is_some(),
+            "no key: plainly a hash"
+        );
         assert_eq!(generic_noise(uuid, false, key(b"datadog_api_key")), None);
         assert_eq!(generic_noise(uuid, false, key(b"secret")), None);
         assert!(generic_noise(uuid, false, key(b"secret_id")).is_some());
@@ -496,12 +497,21 @@ mod tests {
     #[test]
     fn names_are_dropped_but_passwords_made_of_words_are_not() {
         let key = |k: &[u8]| Some(KeyHints::of(k));
-        assert_eq!(generic_noise(b"prod-db-password-2024", false, key(b"password")), None);
+        assert_eq!(
+            generic_noise(b"prod-db-password-2024", false, key(b"password")),
+            None
+        );
         assert!(generic_noise(b"prod-db-password-2024", false, key(b"token")).is_some());
         assert!(generic_noise(b"pg-credentials", false, key(b"existingSecret")).is_some());
-        assert_eq!(generic_noise(b"pg-credentials-v2", false, key(b"password")), None);
+        assert_eq!(
+            generic_noise(b"pg-credentials-v2", false, key(b"password")),
+            None
+        );
         assert!(generic_noise(b"auth-password", false, key(b"password")).is_some());
-        assert_eq!(generic_noise(b"Company.Pass123", false, key(b"db_password")), None);
+        assert_eq!(
+            generic_noise(b"Company.Pass123", false, key(b"db_password")),
+            None
+        );
         assert!(generic_noise(b"settings.api.token", false, key(b"token")).is_some());
         assert!(generic_noise(b"admin_pass_2", false, key(b"password")).is_some());
         assert_eq!(generic_noise(b"admin_pass_2", true, key(b"password")), None);

@@ -84,10 +84,16 @@ impl Engine {
             matches.retain(|_| keep.next().unwrap_or(true));
             return matches;
         };
-        let (kept, gone): (Vec<(Match, bool)>, Vec<(Match, bool)>) =
-            matches.into_iter().zip(drop).partition(|(_, d)| !d);
-        let kept: Vec<Match> = kept.into_iter().map(|(m, _)| m).collect();
-        for (m, _) in gone {
+        let mut kept = Vec::with_capacity(matches.len());
+        let mut gone = Vec::new();
+        for (m, d) in matches.into_iter().zip(drop) {
+            if d {
+                gone.push(m);
+            } else {
+                kept.push(m);
+            }
+        }
+        for m in gone {
             // `kept` is in order of span start: look back a few matches from the first
             // that starts after this one ends, so that explaining stays linear.
             let end = kept.partition_point(|k| k.span.start < m.span.end);
