@@ -931,7 +931,7 @@ struct PushScan {
 
 /// One blob's outcome.
 enum BlobOutcome {
-    Scanned(crate::scan::BlobReport),
+    Scanned(Box<crate::scan::BlobReport>),
     NotScanned(String),
 }
 
@@ -1018,7 +1018,7 @@ fn scan_pushed_blobs(
                     &mut report,
                     &scan,
                 );
-                outcomes.push(BlobOutcome::Scanned(report));
+                outcomes.push(BlobOutcome::Scanned(Box::new(report)));
             }
             outcomes
         })
@@ -1034,7 +1034,7 @@ fn scan_pushed_blobs(
         match outcome {
             BlobOutcome::Scanned(mut report) => {
                 scan.inline_allowed.append(&mut report.inline_allowed);
-                collector.add(report);
+                collector.add(*report);
             }
             BlobOutcome::NotScanned(why) => {
                 scan.warnings.push(why);

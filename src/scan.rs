@@ -146,6 +146,33 @@ pub struct ScanOutcome {
     pub summary: Summary,
     /// Baseline entries that no finding matched.
     pub stale: Vec<baseline::Entry>,
+    /// With `--explain` (else `None`): every candidate that was not reported, and why.
+    pub explained: Option<Vec<Explained>>,
+}
+
+/// A candidate a rule's regex matched that was not reported (`--explain`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explained {
+    pub rule_id: String,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    /// Redacted unless `--no-redact`.
+    pub secret: String,
+    pub reason: String,
+}
+
+impl Explained {
+    fn of_finding(f: &Finding, reason: &str) -> Explained {
+        Explained {
+            rule_id: f.rule_id.clone(),
+            path: f.path.clone(),
+            line: f.line,
+            column: f.column,
+            secret: f.secret.clone(),
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// Counters shared by the workers.
@@ -356,14 +383,17 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
         });
     });
     diag.progress.finish_and_clear();
+    let mut explained = collector.take_explained();
     let mut findings = collector.finish(config);
     // Overlapping roots (`dir . .`, `dir a a/b`) reach the same file twice.
     findings.dedup_by(|a, b| {
         (&a.path, a.line, a.column, &a.fingerprint) == (&b.path, b.line, b.column, &b.fingerprint)
     });
+    explained.dedup();
     Ok(outcome(
         &counters,
         findings,
+        explained,
         config,
         rule_count(&engine, config),
         started.elapsed(),
@@ -574,10 +604,12 @@ pub fn scan_git(
             MAX_LISTED_OBJECT_WARNINGS
         ));
     }
+    let explained = collector.take_explained();
     let findings = collector.finish(config);
     let mut outcome = outcome(
         &counters,
         findings,
+        explained,
         config,
         rule_count(&engine, config),
         started.elapsed(),
@@ -632,15 +664,31 @@ pub fn sort_findings(findings: &mut [Finding]) {
 pub(crate) fn outcome(
     c: &Counters,
     mut findings: Vec<Finding>,
+    mut explained: Vec<Explained>,
     config: &ScanConfig,
     rules: usize,
     elapsed: Duration,
 ) -> ScanOutcome {
+    let before: Vec<Finding> = if config.engine.explain && config.baseline.is_some() {
+        findings.clone()
+    } else {
+        Vec::new()
+    };
     let applied = config
         .baseline
         .as_ref()
         .map(|b| b.apply(&mut findings))
         .unwrap_or_default();
+    if !before.is_empty() {
+        let kept: std::collections::HashSet<&str> =
+            findings.iter().map(|f| f.fingerprint.as_str()).collect();
+        explained.extend(
+            before
+                .iter()
+                .filter(|f| !kept.contains(f.fingerprint.as_str()))
+                .map(|f| Explained::of_finding(f, "baseline")),
+        );
+    }
     let mut summary = summarize(c, &findings, rules, elapsed);
     summary.suppressed_baseline = applied.suppressed;
     summary.baseline_stale = applied.stale.len() as u64;
@@ -648,6 +696,7 @@ pub(crate) fn outcome(
         findings,
         summary,
         stale: applied.stale,
+        explained: config.engine.explain.then_some(explained),
     }
 }
 
@@ -702,6 +751,8 @@ pub struct BlobReport {
     pub facts: k8s::Facts,
     /// A YAML file that did not parse, so its findings got context from its lines only.
     pub parse_error: Option<String>,
+    /// With `--explain`: candidates not reported, and why.
+    pub explained: Vec<Explained>,
 }
 
 impl BlobReport {
@@ -728,7 +779,9 @@ pub fn scan_blob(
         mut matches,
         mut allowed_inline,
         markers,
+        dropped: engine_dropped,
     } = engine.scan(data, scratch);
+    let explain = config.engine.explain;
     if !config.k8s.regex_findings {
         matches.clear();
         allowed_inline.clear();
@@ -758,10 +811,17 @@ pub fn scan_blob(
     } = analysis;
     contexts.resize(matches.len(), None);
     let mut dropped = dropped.into_iter();
+    let mut k8s_dropped = Vec::new();
     let (matches, contexts): (Vec<Match>, Vec<Option<K8sContext>>) = matches
         .into_iter()
         .zip(contexts)
-        .filter(|_| !dropped.next().unwrap_or(false))
+        .filter(|(m, _)| {
+            let gone = dropped.next().unwrap_or(false);
+            if gone && explain {
+                k8s_dropped.push(m.clone());
+            }
+            !gone
+        })
         .unzip();
     // Secrets the config allows are not reported, but are still masked in snippets.
     let filters = &config.filters;
@@ -808,6 +868,16 @@ pub fn scan_blob(
         .chain(allowed.iter().map(|h| h.span.clone()))
         .flat_map(|span| [span.start, span.end])
         .collect();
+    if explain {
+        offsets.extend(
+            engine_dropped
+                .iter()
+                .map(|d| d.candidate.span.start)
+                .chain(k8s_dropped.iter().map(|m| m.span.start))
+                .chain(config_allowed.iter().map(|m| m.span.start))
+                .chain(allowed_inline.iter().map(|m| m.span.start)),
+        );
+    }
     let positions = snippet::Positions::new(data, &mut offsets);
     // Every secret on a snippet's line is masked: the engine's, and every value a
     // structural check took for a secret, reported or not.
@@ -909,7 +979,38 @@ pub fn scan_blob(
         .map(|m| match_finding(m, None))
         .chain(allowed.into_iter().map(&hit_finding))
         .collect();
+    let mut explained = Vec::new();
+    if explain {
+        let rules = engine.rules();
+        let mut explain_match = |m: &Match, reason: String| {
+            let (line, column) = positions.of(m.span.start);
+            let shown = String::from_utf8_lossy(&m.secret).into_owned();
+            explained.push(Explained {
+                rule_id: rules[m.rule].spec.id.clone(),
+                path: provenance.path.clone(),
+                line,
+                column,
+                secret: if config.redact { redact(&shown) } else { shown },
+                reason,
+            });
+        };
+        for d in &engine_dropped {
+            let rule = &rules[d.candidate.rule];
+            explain_match(&d.candidate, d.reason.describe(rule, rules));
+        }
+        for m in &k8s_dropped {
+            explain_match(m, "Kubernetes context: not a credential there".into());
+        }
+        for m in &config_allowed {
+            explain_match(m, "config allow-list".into());
+        }
+        for m in &allowed_inline {
+            explain_match(m, "inline allow marker".into());
+        }
+        explained.sort_by_key(|e| (e.line, e.column));
+    }
     BlobReport {
+        explained,
         findings,
         suppressed_inline: inline_allowed.len() as u64,
         inline_allowed,
@@ -948,12 +1049,19 @@ struct Located {
 pub struct Collector {
     findings: Mutex<Vec<Finding>>,
     facts: Mutex<k8s::Facts>,
+    explained: Mutex<Vec<Explained>>,
 }
 
 impl Collector {
     /// Add a blob's findings and facts; returns how many findings there are now when it
     /// added any.
     pub fn add(&self, report: BlobReport) -> Option<usize> {
+        if !report.explained.is_empty() {
+            self.explained
+                .lock()
+                .expect("explained lock")
+                .extend(report.explained);
+        }
         if !report.facts.is_empty() {
             self.facts.lock().expect("facts lock").merge(report.facts);
         }
@@ -963,6 +1071,13 @@ impl Collector {
         let mut all = self.findings.lock().expect("findings lock");
         all.extend(report.findings);
         Some(all.len())
+    }
+
+    /// What `--explain` gathered, in order of path and position.
+    pub fn take_explained(&self) -> Vec<Explained> {
+        let mut explained = std::mem::take(&mut *self.explained.lock().expect("explained lock"));
+        explained.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        explained
     }
 
     pub fn len(&self) -> usize {

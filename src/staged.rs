@@ -98,10 +98,12 @@ pub fn scan_staged(
             &diag,
         );
     });
+    let explained = collector.take_explained();
     let findings = collector.finish(config);
     let mut outcome = outcome(
         &counters,
         findings,
+        explained,
         config,
         rule_count(&engine, config),
         started.elapsed(),

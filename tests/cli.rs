@@ -528,3 +528,47 @@ fn regression_several_secrets_in_one_encoded_blob_are_all_reported() {
         );
     }
 }
+
+/// `--explain` answers "why was this not found?": each candidate a rule matched and
+/// something dropped is listed with the reason, in the JSON `explain` array and, in
+/// human form, on stderr; without the flag there is no `explain` at all.
+#[test]
+fn explain_lists_every_dropped_candidate_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        "db:\n  password: changeme123\n  token_sha1: 4f0d2b8e9a7c6d5e3f1a2b4c6d8e0f1a3b5c7d9e\n  existingSecret: pg-credentials\n  api_token: 4f0d2b8e9a7c6d5e3f1a2b4c6d8e0f1a3b5c7d9e\n  secret: Rq7vT2mLx9Kz4Wp8 # tollgate:allow\n",
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+    let (_, doc) = json_scan(&[path, "--explain", "--no-progress"]);
+    let explain = doc["explain"].as_array().expect("explain array");
+    let reason_at = |line: u64| {
+        explain
+            .iter()
+            .find(|e| e["line"] == line)
+            .map(|e| e["reason"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("nothing explained on line {line}: {explain:?}"))
+    };
+    assert_eq!(reason_at(2), "placeholder or template");
+    assert!(reason_at(3).contains("hex hash"), "{}", reason_at(3));
+    assert!(reason_at(4).contains("kebab-case"), "{}", reason_at(4));
+    assert_eq!(reason_at(6), "inline allow marker");
+    // The 40-hex value named a token is reported, not explained away.
+    assert_eq!(rule_ids_for(&doc, "app.yaml"), vec!["generic.key-value"]);
+    assert!(explain.iter().all(|e| e["line"] != 5));
+    // Redacted like findings.
+    assert!(explain
+        .iter()
+        .all(|e| !e["secret"].as_str().unwrap().contains("Lx9Kz4Wp8")));
+
+    let (_, plain) = json_scan(&[path, "--no-progress"]);
+    assert!(plain.get("explain").is_none());
+
+    let out = run(&["dir", path, "--explain", "--no-progress"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("app.yaml:3:") && stderr.contains("not reported: generic filter: hex hash"),
+        "{stderr}"
+    );
+}

@@ -210,6 +210,11 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub threads: Option<usize>,
+    /// Also list every candidate a rule matched that was not reported, and why (which
+    /// filter, threshold, overlap, allow-list or baseline dropped it): on stderr, or as
+    /// an `explain` array with `--format json`.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -253,6 +253,7 @@ fn scan_config(
                 .min_confidence
                 .or(found.as_ref().and_then(|c| c.min_confidence))
                 .unwrap_or(Confidence::Low),
+            explain: scan.explain,
         },
         redact: !output.no_redact,
         max_file_size: scan
@@ -609,10 +610,24 @@ fn write_report(
         FormatArg::Junit => Format::Junit,
         FormatArg::Csv => Format::Csv,
     };
-    let written = format
-        .report()
-        .write(&outcome.findings, &outcome.summary, out.as_mut())
-        .and_then(|()| out.flush());
+    let written = match (&outcome.explained, format) {
+        (Some(explained), Format::Json) => crate::report::write_json_explained(
+            &outcome.findings,
+            &outcome.summary,
+            explained,
+            out.as_mut(),
+        ),
+        (explained, _) => {
+            if let Some(explained) = explained {
+                let mut err = StandardStream::stderr(ColorChoice::Never);
+                crate::report::write_explained(explained, &mut err)?;
+            }
+            format
+                .report()
+                .write(&outcome.findings, &outcome.summary, out.as_mut())
+        }
+    }
+    .and_then(|()| out.flush());
     match written {
         // A reader that hung up (`| head`) is not an error; the exit code still tells.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),

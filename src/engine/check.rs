@@ -41,7 +41,11 @@ pub fn check_rules(rules: &[Rule]) -> Vec<RuleProblem> {
             problems.push(problem(format!("regex does not compile: {e}")));
             continue;
         }
-        let engine = match Engine::new(vec![rule.clone()], EngineOptions::default()) {
+        let options = EngineOptions {
+            explain: true,
+            ..EngineOptions::default()
+        };
+        let engine = match Engine::new(vec![rule.clone()], options) {
             Ok(engine) => engine,
             Err(e) => {
                 problems.push(problem(e.to_string()));
@@ -49,13 +53,22 @@ pub fn check_rules(rules: &[Rule]) -> Vec<RuleProblem> {
             }
         };
         for (i, example) in rule.spec.examples.iter().enumerate() {
-            if engine
-                .scan(example.as_bytes(), &mut scratch)
-                .matches
-                .is_empty()
-            {
+            let scanned = engine.scan(example.as_bytes(), &mut scratch);
+            if scanned.matches.is_empty() {
+                // Say which filter dropped it, so that a filter that drops real secrets
+                // shows up as such.
+                let why: Vec<String> = scanned
+                    .dropped
+                    .iter()
+                    .map(|d| d.reason.describe(rule, engine.rules()))
+                    .collect();
+                let why = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (dropped: {})", why.join("; "))
+                };
                 problems.push(problem(format!(
-                    "example {} does not match: {}",
+                    "example {} does not match{why}: {}",
                     i + 1,
                     shorten(example)
                 )));
@@ -120,6 +133,29 @@ mod tests {
         assert!(problems[1]
             .message
             .starts_with("negative example 2 matches"));
+    }
+
+    #[test]
+    fn a_filtered_example_names_the_filter() {
+        let r = rules(
+            r"rules:
+- id: t.token
+  name: test token
+  keywords: [tkn_]
+  regex: '\b(?P<secret>tkn_[a-z0-9]{12})\b'
+  min_entropy: 3.0
+  confidence: high
+  examples: ['a = tkn_a1b2c3d4e5f6', 'b = tkn_aaaaaaaaaaab']
+  negative_examples: ['tkn_ is a prefix', 'tkn_ again']
+",
+        );
+        let problems = check_rules(&r);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("(dropped: min_entropy:"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]

@@ -77,7 +77,9 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 ];
 
 /// Templating and variable syntaxes: the value is filled in at deploy or run time.
-const TEMPLATE_MARKERS: &[&str] = &["${", "$(", "{{", "}}", "%(", "#{", "<%", "%>", "@@", "ENC["];
+/// `%(` is not here: `%(name)s` is a Python format placeholder, but `%(` alone is as
+/// likely a password's characters (`x%(Lk2!`); see `has_python_format`.
+const TEMPLATE_MARKERS: &[&str] = &["${", "$(", "{{", "}}", "#{", "<%", "%>", "@@", "ENC["];
 
 /// Is this candidate a placeholder, a template, an encrypted value or a vendor example?
 pub fn is_placeholder(secret: &[u8]) -> bool {
@@ -109,7 +111,23 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if text.starts_with('<') && text.ends_with('>') {
         return true;
     }
-    is_repetitive(text)
+    has_python_format(secret) || is_repetitive(text)
+}
+
+/// A whole Python `%`-format placeholder: `%(name)s`, `%(db_password)d`.
+fn has_python_format(text: &[u8]) -> bool {
+    memchr::memmem::find_iter(text, b"%(").any(|at| {
+        let rest = &text[at + 2..];
+        let name = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        name > 0
+            && rest.get(name) == Some(&b')')
+            && rest
+                .get(name + 1)
+                .is_some_and(|c| b"sdifrxXeEgGc".contains(c))
+    })
 }
 
 /// The variable part (after prefixes like `ghp_` or `sk_live_`) is one character repeated,
@@ -141,21 +159,130 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
     compile_regex(r"^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
         .expect("static regex")
 });
-static CODE_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+static VARIABLE_LOOKUP: LazyLock<Regex> = LazyLock::new(|| {
     compile_regex(concat!(
         r"^(?:",
         // variables and environment lookups
         r"\$[A-Za-z_{(]|%[A-Za-z_]+%$|process\.env|os\.(?:environ|getenv)|System\.getenv|getenv|ENV\[|env\(",
-        // dotted identifiers and member access: config.db.password, this.secret
-        r"|[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)+(?:\(\)?)?$",
         // array / map access
         r"|[A-Za-z_][A-Za-z0-9_.]*\[",
         r")"
     ))
     .expect("static regex")
 });
+/// Dotted identifiers and member access: `config.db.password`, `this->secret`.
+static DOTTED_IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| {
+    compile_regex(r"^[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)+(?:\(\)?)?$")
+        .expect("static regex")
+});
+/// `pg-credentials`, `web-tls-v2`: the name of a Kubernetes object or a file.
+static KEBAB_CASE: LazyLock<Regex> =
+    LazyLock::new(|| compile_regex(r"^[a-z0-9]+(?:-[a-z0-9]+)+$").expect("static regex"));
+/// `auth_token`, `db_password`: an identifier.
+static SNAKE_CASE: LazyLock<Regex> =
+    LazyLock::new(|| compile_regex(r"^[a-z_][a-z0-9]*(?:_[a-z0-9]+)+$").expect("static regex"));
 static PLAIN_WORD: LazyLock<Regex> =
     LazyLock::new(|| compile_regex(r"^[A-Za-z_.\-]+$").expect("static regex"));
+
+/// What the words of a generic rule's key (its `key` group) say the value is. The value
+/// alone cannot tell a SHA-1 from a 40-hex API token, or a tenant id from a UUID-shaped
+/// key: `token_sha256: <hex>` is a hash, `api_token: <hex>` is a token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyHints {
+    /// hash, checksum, digest, sha*, md5, integrity, etag, fingerprint, commit, revision.
+    pub hash: bool,
+    /// id, uuid, guid, tenant (`token_id`, `clientId`, `TENANT`).
+    pub id: bool,
+    /// password, passwd, pwd, pass, passphrase, passcode: a value a person chose.
+    pub password: bool,
+}
+
+const HASH_WORDS: &[&str] = &[
+    "hash",
+    "hashed",
+    "checksum",
+    "digest",
+    "md5",
+    "integrity",
+    "etag",
+    "fingerprint",
+    "commit",
+    "revision",
+];
+const ID_WORDS: &[&str] = &["id", "ids", "uuid", "guid", "tenant"];
+
+/// Credential words that are not a password: under `passwordSecret` or
+/// `password_key` the value names a Secret or a key, not a password.
+const OTHER_CREDENTIAL_WORDS: &[&str] = &[
+    "secret",
+    "secrets",
+    "token",
+    "key",
+    "apikey",
+    "credential",
+    "credentials",
+    "ref",
+];
+
+impl KeyHints {
+    pub fn of(key: &[u8]) -> KeyHints {
+        let mut hints = KeyHints::default();
+        for word in key_words(key) {
+            let word = word.to_ascii_lowercase();
+            let w = word.as_str();
+            let sha = w
+                .strip_prefix("sha")
+                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
+            hints.hash |= sha || HASH_WORDS.contains(&w);
+            hints.id |= ID_WORDS.contains(&w);
+            // The last credential word says what the value is.
+            if w.contains("passw") || w.ends_with("pwd") || matches!(w, "pass" | "passcode") {
+                hints.password = true;
+            } else if OTHER_CREDENTIAL_WORDS.contains(&w) {
+                hints.password = false;
+            }
+        }
+        hints
+    }
+}
+
+/// How many of lowercase, uppercase, digits and other characters a value has: a
+/// password a person made to a policy (`Passw0rd!`, `prod-db-password-2024`) has three
+/// or four, a word or a name one or two.
+pub fn character_classes(value: &[u8]) -> usize {
+    let has = |f: fn(&u8) -> bool| usize::from(value.iter().any(f));
+    has(u8::is_ascii_lowercase)
+        + has(u8::is_ascii_uppercase)
+        + has(u8::is_ascii_digit)
+        + has(|b| !b.is_ascii_alphanumeric())
+}
+
+/// The words of an identifier: split at every byte that is not a letter or digit, and
+/// where a lowercase letter or digit is followed by an uppercase one (`clientId`,
+/// `tokenSHA256`).
+fn key_words(key: &[u8]) -> impl Iterator<Item = String> + '_ {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for &b in key {
+        if !b.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && prev_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        current.push(b as char);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words.into_iter()
+}
 
 const NON_SECRET_VALUES: &[&str] = &[
     "true",
@@ -186,27 +313,43 @@ const NON_SECRET_VALUES: &[&str] = &[
     "notset",
 ];
 
-/// For generic rules: is this value something other than a credential? A `quoted`
-/// value is a string literal, so it cannot be code: the code-reference checks are
-/// skipped for it (`"Company.Pass123"`, `"aB3(dE5)fG7h"` are passwords).
+/// `generic_noise` without a key: the manifest checks' test for a literal.
 pub fn is_generic_noise(secret: &[u8], quoted: bool) -> bool {
+    generic_noise(secret, quoted, None).is_some()
+}
+
+/// For generic rules: is this value something other than a credential? Returns the
+/// name of the filter that says so. A `quoted` value is a string literal, so it cannot
+/// be code: the code-reference checks are skipped for it (`"Company.Pass123"`,
+/// `"aB3(dE5)fG7h"` are passwords). `key` is what the rule's `key` group said, when it
+/// has one; without it, a value shaped like a hash or a UUID is taken for one.
+pub fn generic_noise(secret: &[u8], quoted: bool, key: Option<KeyHints>) -> Option<&'static str> {
     let text = String::from_utf8_lossy(secret);
     let text = text.as_ref();
     let lower = text.to_ascii_lowercase();
     if NON_SECRET_VALUES.contains(&lower.as_str()) {
-        return true;
+        return Some("non-secret word");
     }
     if text
         .bytes()
         .all(|b| b.is_ascii_digit() || b".-_:,".contains(&b))
     {
-        return true;
+        return Some("number");
     }
     if text.bytes().any(|b| b.is_ascii_whitespace()) {
-        return true;
+        return Some("whitespace");
     }
-    if HEX_HASH.is_match(secret) || UUID.is_match(secret) {
-        return true;
+    let hints = key.unwrap_or(KeyHints {
+        hash: true,
+        id: true,
+        password: false,
+    });
+    if HEX_HASH.is_match(secret) && (hints.hash || hints.id) {
+        return Some("hex hash (key names a hash or an id)");
+    }
+    if UUID.is_match(secret) {
+        // Some providers' keys are UUIDs; the key's name tells them from ids.
+        return hints.id.then_some("uuid (key names an id)");
     }
     if [
         "sha1-", "sha256-", "sha384-", "sha512-", "md5-", "sha256:", "sha512:",
@@ -214,21 +357,44 @@ pub fn is_generic_noise(secret: &[u8], quoted: bool) -> bool {
     .iter()
     .any(|p| lower.starts_with(p))
     {
-        return true;
+        return Some("integrity string");
     }
     if text.starts_with('/')
         || text.starts_with("./")
         || text.starts_with("../")
         || text.starts_with("~/")
         || text.get(1..3) == Some(":\\")
-        || text.contains("://") && !text.contains('@')
     {
-        return true;
+        return Some("path");
     }
-    if !quoted && (text.contains('(') || text.contains(')') || CODE_REFERENCE.is_match(secret)) {
-        return true;
+    if text.contains("://") && !text.contains('@') {
+        return Some("url without credentials");
     }
-    PLAIN_WORD.is_match(secret) && shannon_entropy(secret) < 3.5
+    // A person's password may be built of words and a number: `prod-db-password-2024`,
+    // `Company.Pass123`. Without a digit, or under a key that is no password
+    // (`existingSecret: pg-credentials`, `token: settings.api.token`), it is a name.
+    let human = hints.password && text.bytes().any(|b| b.is_ascii_digit());
+    if !quoted {
+        if text.contains('(') || text.contains(')') {
+            return Some("code (call)");
+        }
+        if VARIABLE_LOOKUP.is_match(secret) {
+            return Some("code reference");
+        }
+        if !human && DOTTED_IDENTIFIER.is_match(secret) {
+            return Some("dotted identifier");
+        }
+    }
+    if !human && KEBAB_CASE.is_match(secret) {
+        return Some("kebab-case name");
+    }
+    if !(human && quoted) && SNAKE_CASE.is_match(secret) {
+        return Some("snake_case identifier");
+    }
+    if PLAIN_WORD.is_match(secret) && shannon_entropy(secret) < 3.5 {
+        return Some("plain word");
+    }
+    None
 }
 
 #[cfg(test)]
@@ -293,5 +459,76 @@ mod tests {
             assert!(is_generic_noise(quoted.as_bytes(), false), "{quoted}");
             assert!(!is_generic_noise(quoted.as_bytes(), true), "{quoted}");
         }
+    }
+
+    #[test]
+    fn key_words_say_hash_id_or_password() {
+        let h = KeyHints::of(b"api_token_sha256");
+        assert!(h.hash && !h.id && !h.password);
+        assert!(KeyHints::of(b"integrityHash").hash);
+        assert!(!KeyHints::of(b"shared_secret").hash, "`shared` is no `sha`");
+        assert!(KeyHints::of(b"clientId").id && KeyHints::of(b"TENANT_TOKEN").id);
+        assert!(!KeyHints::of(b"api_key").id && !KeyHints::of(b"identity_token").id);
+        assert!(KeyHints::of(b"DB_PASSWORD_PROD").password);
+        assert!(KeyHints::of(b"smtp.pass").password);
+        assert!(!KeyHints::of(b"passwordSecret").password, "names a Secret");
+        assert!(!KeyHints::of(b"password_key").password);
+        assert!(KeyHints::of(b"secretPassword").password);
+    }
+
+    #[test]
+    fn hashes_and_uuids_are_judged_by_the_key() {
+        let hex40 = b"4f0d2b8e9a7c6d5e3f1a2b4c6d8e0f1a3b5c7d9e";
+        let uuid = b"5b1e7c2a-9d4f-4a83-b6e0-2c7f9a1d3e58";
+        let key = |k: &[u8]| Some(KeyHints::of(k));
+        assert_eq!(generic_noise(hex40, false, key(b"api_token")), None);
+        assert!(generic_noise(hex40, false, key(b"token_sha1")).is_some());
+        assert!(generic_noise(hex40, false, key(b"commit_token")).is_some());
+        assert!(
+            generic_noise(hex40, false, None).is_some(),
+            "no key: plainly a hash"
+        );
+        assert_eq!(generic_noise(uuid, false, key(b"datadog_api_key")), None);
+        assert_eq!(generic_noise(uuid, false, key(b"secret")), None);
+        assert!(generic_noise(uuid, false, key(b"secret_id")).is_some());
+        assert!(generic_noise(uuid, false, None).is_some());
+    }
+
+    #[test]
+    fn names_are_dropped_but_passwords_made_of_words_are_not() {
+        let key = |k: &[u8]| Some(KeyHints::of(k));
+        assert_eq!(
+            generic_noise(b"prod-db-password-2024", false, key(b"password")),
+            None
+        );
+        assert!(generic_noise(b"prod-db-password-2024", false, key(b"token")).is_some());
+        assert!(generic_noise(b"pg-credentials", false, key(b"existingSecret")).is_some());
+        assert_eq!(
+            generic_noise(b"pg-credentials-v2", false, key(b"password")),
+            None
+        );
+        assert!(generic_noise(b"auth-password", false, key(b"password")).is_some());
+        assert_eq!(
+            generic_noise(b"Company.Pass123", false, key(b"db_password")),
+            None
+        );
+        assert!(generic_noise(b"settings.api.token", false, key(b"token")).is_some());
+        assert!(generic_noise(b"admin_pass_2", false, key(b"password")).is_some());
+        assert_eq!(generic_noise(b"admin_pass_2", true, key(b"password")), None);
+    }
+
+    #[test]
+    fn python_format_placeholders_are_whole() {
+        assert!(is_placeholder(b"%(db_password)s"));
+        assert!(is_placeholder(b"pw-%(env)d"));
+        assert!(!is_placeholder(b"x%(Lk2!pQ9zR"));
+        assert!(!is_placeholder(b"Tq%()s9vLm2"));
+    }
+
+    #[test]
+    fn character_classes_are_counted() {
+        assert_eq!(character_classes(b"Passw0rd!"), 4);
+        assert_eq!(character_classes(b"busybox@"), 2);
+        assert_eq!(character_classes(b"prod-db-password-2024"), 3);
     }
 }

@@ -22,6 +22,7 @@ use regex_automata::{meta, Input};
 
 use crate::finding::Confidence;
 use decode::{DecodeLimits, DecodedSpan, Encoding};
+pub use filters::KeyHints;
 pub use marker::{AllowMarkers, INLINE_ALLOW_MARKER, MARKER_REACH};
 pub use rule::{Rule, RuleError, RuleSelection};
 
@@ -35,6 +36,9 @@ pub struct EngineOptions {
     pub decode_limits: DecodeLimits,
     /// Candidates below this confidence are dropped.
     pub min_confidence: Confidence,
+    /// Keep every candidate a filter dropped, with the reason (`--explain`). Off, a scan
+    /// does no work for it.
+    pub explain: bool,
 }
 
 impl Default for EngineOptions {
@@ -43,6 +47,7 @@ impl Default for EngineOptions {
             decode_depth: 2,
             decode_limits: DecodeLimits::default(),
             min_confidence: Confidence::Low,
+            explain: false,
         }
     }
 }
@@ -71,6 +76,63 @@ pub struct BlobMatches {
     pub allowed_inline: Vec<Match>,
     /// The blob's markers, for the later stages' findings.
     pub markers: AllowMarkers,
+    /// With `EngineOptions::explain`: candidates a rule's regex matched that a filter
+    /// dropped, and why.
+    pub dropped: Vec<Dropped>,
+}
+
+/// A candidate that was not reported (see `EngineOptions::explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    pub candidate: Match,
+    pub reason: DropReason,
+}
+
+/// Why the engine dropped a candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DropReason {
+    /// A placeholder, template, vendor example or repeated character.
+    Placeholder,
+    /// The rule's `allow` regex at this index matched.
+    Allow(usize),
+    Entropy {
+        value: f64,
+        min: f64,
+    },
+    /// A generic-value filter, by name (see `filters::generic_noise`).
+    GenericNoise(&'static str),
+    Checksum,
+    /// Another rule's match (by index) of the same text stayed.
+    Overlapped(Option<usize>),
+    BelowConfidence(Confidence),
+    SealedCiphertext,
+}
+
+impl DropReason {
+    /// The reason in words, naming rules and patterns from `rules`.
+    pub fn describe(&self, rule: &Rule, rules: &[Rule]) -> String {
+        match self {
+            DropReason::Placeholder => "placeholder or template".into(),
+            DropReason::Allow(i) => format!(
+                "allow regex `{}`",
+                rule.spec.allow.get(*i).map_or("?", String::as_str)
+            ),
+            DropReason::Entropy { value, min } => {
+                format!("min_entropy: {value:.2} < {min:.2}")
+            }
+            DropReason::GenericNoise(name) => format!("generic filter: {name}"),
+            DropReason::Checksum => format!(
+                "checksum failed ({})",
+                rule.spec.checksum.map_or("?".into(), |c| format!("{c:?}"))
+            ),
+            DropReason::Overlapped(by) => match by.and_then(|i| rules.get(i)) {
+                Some(other) => format!("overlapped by rule {}", other.spec.id),
+                None => "overlapped by another match".into(),
+            },
+            DropReason::BelowConfidence(c) => format!("below min-confidence ({})", c.as_str()),
+            DropReason::SealedCiphertext => "SealedSecret ciphertext".into(),
+        }
+    }
 }
 
 /// Per-thread working memory, reused across blobs: search windows per rule and each
@@ -83,6 +145,8 @@ pub struct Scratch {
     touched: Vec<usize>,
     caches: Vec<Option<RuleCache>>,
     groups: group::GroupScratch,
+    /// With `EngineOptions::explain`, the candidates `judge` dropped.
+    dropped: Vec<Dropped>,
 }
 
 /// A rule's regex cache and captures, and its gate's cache.
@@ -187,15 +251,24 @@ impl Engine {
     /// its fingerprint) is the same whatever `min_confidence` is.
     pub fn scan(&self, data: &[u8], scratch: &mut Scratch) -> BlobMatches {
         let mut raw = Vec::new();
+        scratch.dropped.clear();
         self.scan_layer(data, 0, None, scratch, &mut raw);
-        let raw = self.drop_overlaps(raw);
+        let mut dropped = std::mem::take(&mut scratch.dropped);
+        let raw = self.drop_overlaps(raw, self.options.explain.then_some(&mut dropped));
         let markers = AllowMarkers::new(data);
         let starts: Vec<usize> = raw.iter().map(|m| m.span.start).collect();
         // Looked up once: a per-match search of the blob costs matches × size.
         let sealed = !raw.is_empty() && memchr::memmem::find(data, b"SealedSecret").is_some();
         let mut out = BlobMatches::default();
+        let explain = self.options.explain;
         for m in raw {
             if m.confidence < self.options.min_confidence {
+                if explain {
+                    dropped.push(Dropped {
+                        candidate: m,
+                        reason: DropReason::BelowConfidence(self.options.min_confidence),
+                    });
+                }
                 continue;
             }
             if markers.covers(data, m.span.clone(), &starts) {
@@ -205,10 +278,17 @@ impl Engine {
                 && is_sealed_ciphertext(&m.secret))
             {
                 out.matches.push(m);
+            } else if explain {
+                dropped.push(Dropped {
+                    candidate: m,
+                    reason: DropReason::SealedCiphertext,
+                });
             }
         }
         out.matches.sort_by_key(|m| (m.span.start, m.rule));
         out.markers = markers;
+        dropped.sort_by_key(|d| (d.candidate.span.start, d.candidate.rule));
+        out.dropped = dropped;
         out
     }
 
@@ -279,6 +359,7 @@ impl Engine {
                 touched: Vec::new(),
                 caches: (0..self.rules.len()).map(|_| None).collect(),
                 groups: group::GroupScratch::new(self.groups.len()),
+                dropped: Vec::new(),
             };
         }
         for &idx in &self.unkeyed {
@@ -359,12 +440,21 @@ impl Engine {
                 let quoted = secret.start > 0
                     && matches!(data[secret.start - 1], b'"' | b'\'' | b'`')
                     && data.get(secret.end) == Some(&data[secret.start - 1]);
-                if let Some((confidence, entropy)) = self.judge(rule, bytes, quoted) {
+                let key = compiled
+                    .key_group
+                    .and_then(|g| caps.get_group(g))
+                    .map(|k| &data[k.range()]);
+                let judged = self.judge(rule, bytes, quoted, key);
+                if judged.is_ok() || self.options.explain {
                     let (span, decoded) = match origin {
                         Some((range, chain)) => (range.clone(), chain.to_vec()),
                         None => (secret.range(), Vec::new()),
                     };
-                    out.push(Match {
+                    let (confidence, entropy) = match &judged {
+                        Ok(found) => *found,
+                        Err(_) => (rule.spec.confidence, filters::shannon_entropy(bytes)),
+                    };
+                    let candidate = Match {
                         rule: rule_idx,
                         span,
                         inner: secret.range(),
@@ -372,7 +462,11 @@ impl Engine {
                         confidence,
                         entropy,
                         decoded,
-                    });
+                    };
+                    match judged {
+                        Ok(_) => out.push(candidate),
+                        Err(reason) => scratch.dropped.push(Dropped { candidate, reason }),
+                    }
                 }
             }
             let next = if whole.is_empty() {
@@ -387,31 +481,61 @@ impl Engine {
         }
     }
 
-    /// Every filter a candidate must pass; `None` drops it.
-    fn judge(&self, rule: &Rule, secret: &[u8], quoted: bool) -> Option<(Confidence, f64)> {
+    /// Every filter a candidate must pass; `Err` drops it, and says why. `key` is the
+    /// rule's `key` group, when it has one: generic filters judge the value by its name.
+    fn judge(
+        &self,
+        rule: &Rule,
+        secret: &[u8],
+        quoted: bool,
+        key: Option<&[u8]>,
+    ) -> Result<(Confidence, f64), DropReason> {
         if secret.is_empty() || filters::is_placeholder(secret) {
-            return None;
+            return Err(DropReason::Placeholder);
         }
-        if rule.allow.iter().any(|a| a.is_match(secret)) {
-            return None;
+        if let Some(i) = rule.allow.iter().position(|a| a.is_match(secret)) {
+            return Err(DropReason::Allow(i));
         }
+        let hints = key.filter(|_| rule.spec.generic).map(filters::KeyHints::of);
         let entropy = filters::shannon_entropy(secret);
-        if rule.spec.min_entropy.is_some_and(|min| entropy < min) {
-            return None;
+        if let Some(min) = rule.spec.min_entropy {
+            // A password a person chose has less entropy than a generated key
+            // (`Passw0rd!` is 2.95 bits a byte); it is reported, at the rule's (low)
+            // confidence, when the key says it is a password and it is made like one,
+            // of three kinds of character or more (`busybox@`, an anonymous FTP
+            // password, has two).
+            let weak_password =
+                hints.is_some_and(|h| h.password) && filters::character_classes(secret) >= 3;
+            let min = if weak_password {
+                min.min(WEAK_PASSWORD_ENTROPY)
+            } else {
+                min
+            };
+            if entropy < min {
+                return Err(DropReason::Entropy {
+                    value: entropy,
+                    min,
+                });
+            }
         }
-        if rule.spec.generic && filters::is_generic_noise(secret, quoted) {
-            return None;
+        if rule.spec.generic {
+            if let Some(name) = filters::generic_noise(secret, quoted, hints) {
+                return Err(DropReason::GenericNoise(name));
+            }
         }
         let mut confidence = rule.spec.confidence;
         if let Some(checksum) = rule.spec.checksum {
             if !checksum.verify(secret) {
-                return None;
+                return Err(DropReason::Checksum);
             }
             confidence = confidence.raised();
         }
-        Some((confidence, entropy))
+        Ok((confidence, entropy))
     }
 }
+
+/// The entropy floor of generic rules for a value under a password key.
+const WEAK_PASSWORD_ENTROPY: f64 = 2.5;
 
 /// The most frequent keyword in source code, mostly inside words that name no credential:
 /// `tokens`, `tokenize`, `TokenStream`, `tokenCount`.

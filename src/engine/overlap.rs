@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::{Engine, Match};
+use super::{DropReason, Dropped, Engine, Match};
 
 /// The matches of one layer: one span, one decoding chain.
 struct Group {
@@ -44,7 +44,13 @@ impl Group {
 }
 
 impl Engine {
-    pub(super) fn drop_overlaps(&self, mut matches: Vec<Match>) -> Vec<Match> {
+    /// The matches that stay; with `explained`, the others are added to it with the
+    /// match that made them give way.
+    pub(super) fn drop_overlaps(
+        &self,
+        mut matches: Vec<Match>,
+        explained: Option<&mut Vec<Dropped>>,
+    ) -> Vec<Match> {
         // A layer's matches are adjacent, in order of where they sit in its text.
         matches.sort_by(|a, b| {
             (a.span.start, a.span.end, &a.decoded, a.inner.start, a.rule).cmp(&(
@@ -73,9 +79,36 @@ impl Engine {
             active.push(group);
             start += len;
         }
-        let mut keep = drop.into_iter().map(|d| !d);
-        matches.retain(|_| keep.next().unwrap_or(true));
-        matches
+        let Some(explained) = explained else {
+            let mut keep = drop.into_iter().map(|d| !d);
+            matches.retain(|_| keep.next().unwrap_or(true));
+            return matches;
+        };
+        let mut kept = Vec::with_capacity(matches.len());
+        let mut gone = Vec::new();
+        for (m, d) in matches.into_iter().zip(drop) {
+            if d {
+                gone.push(m);
+            } else {
+                kept.push(m);
+            }
+        }
+        for m in gone {
+            // `kept` is in order of span start: look back a few matches from the first
+            // that starts after this one ends, so that explaining stays linear.
+            let end = kept.partition_point(|k| k.span.start < m.span.end);
+            let by = kept[..end]
+                .iter()
+                .rev()
+                .take(16)
+                .find(|k| k.span.end > m.span.start)
+                .map(|k| k.rule);
+            explained.push(Dropped {
+                candidate: m,
+                reason: DropReason::Overlapped(by),
+            });
+        }
+        kept
     }
 
     fn group(&self, matches: &[Match], members: Range<usize>) -> Group {

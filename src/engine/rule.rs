@@ -230,6 +230,8 @@ pub struct CompiledRegex {
     /// For a context rule, its value alone (`ContextSpec::gate`): searched first in each
     /// window, which the whole regex then searches only where the value occurs.
     pub gate: Option<meta::Regex>,
+    /// The `key` group of generic rules: the name the value is assigned to.
+    pub key_group: Option<usize>,
 }
 
 impl Rule {
@@ -258,10 +260,14 @@ impl Rule {
                     Some(context) => Some(compile_meta(&context.gate(), true)?),
                     None => None,
                 };
+                let key_group = regex
+                    .group_info()
+                    .to_index(regex_automata::PatternID::ZERO, "key");
                 Ok(CompiledRegex {
                     regex,
                     secret_group,
                     gate,
+                    key_group,
                 })
             })
             .as_ref()

@@ -1,5 +1,6 @@
 //! `--format json`: one document, `{"version", "tool", "findings", "summary"}`;
 //! `--format jsonl`: one finding per line, nothing else, for streaming consumers.
+//! With `--explain`, the JSON document also has `explain`: the candidates not reported.
 
 use std::io;
 
@@ -8,7 +9,7 @@ use termcolor::WriteColor;
 
 use super::Report;
 use crate::finding::Finding;
-use crate::scan::Summary;
+use crate::scan::{Explained, Summary};
 
 /// Bumped only on incompatible changes to the JSON document.
 pub const JSON_SCHEMA_VERSION: &str = "1";
@@ -25,6 +26,9 @@ struct Document<'a> {
     tool: Tool,
     findings: &'a [Finding],
     summary: &'a Summary,
+    /// Only with `--explain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<&'a [Explained]>,
 }
 
 pub struct JsonReport;
@@ -44,10 +48,44 @@ impl Report for JsonReport {
             },
             findings,
             summary,
+            explain: None,
         };
         super::write_json(&mut *out, &doc, true)?;
         writeln!(out)
     }
+}
+
+/// The JSON document with an `explain` array: every candidate not reported, and why.
+pub fn write_json_explained(
+    findings: &[Finding],
+    summary: &Summary,
+    explained: &[Explained],
+    out: &mut dyn WriteColor,
+) -> io::Result<()> {
+    let doc = Document {
+        version: JSON_SCHEMA_VERSION,
+        tool: Tool {
+            name: "tollgate",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings,
+        summary,
+        explain: Some(explained),
+    };
+    super::write_json(&mut *out, &doc, true)?;
+    writeln!(out)
+}
+
+/// `--explain` in human form: one line per candidate not reported.
+pub fn write_explained(explained: &[Explained], out: &mut dyn WriteColor) -> io::Result<()> {
+    for e in explained {
+        let line = format!(
+            "explain: {}:{}:{}: {} `{}` not reported: {}",
+            e.path, e.line, e.column, e.rule_id, e.secret, e.reason
+        );
+        writeln!(out, "{}", crate::snippet::escaped(&line))?;
+    }
+    Ok(())
 }
 
 pub struct JsonLinesReport;

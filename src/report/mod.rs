@@ -18,7 +18,9 @@ use crate::scan::Summary;
 pub use self::csv::{CsvReport, CSV_COLUMNS};
 pub use gitlab::{GitlabReport, GITLAB_SCHEMA_VERSION};
 pub use human::{write_summary, HumanReport};
-pub use json::{JsonLinesReport, JsonReport, JSON_SCHEMA_VERSION};
+pub use json::{
+    write_explained, write_json_explained, JsonLinesReport, JsonReport, JSON_SCHEMA_VERSION,
+};
 pub use junit::JunitReport;
 pub use sarif::SarifReport;
 
