@@ -111,7 +111,44 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if text.starts_with('<') && text.ends_with('>') {
         return true;
     }
-    has_python_format(secret) || is_repetitive(text)
+    has_python_format(secret) || is_variable_reference(text) || is_repetitive(text)
+}
+
+/// The whole value names a variable that holds the secret: a shell, PHP or Perl variable
+/// (`$DB_PASSWORD`, `$db_pass`), a Windows one (`%DB_PASSWORD%`), PowerShell's
+/// `$env:DB_PASSWORD`, a format field (`{OS_PASSWORD}`) or a Helm value path
+/// (`.Values.auth.password`). A name people make into a password mixes cases and digits
+/// (`$Xk9pQ2`), and stays a candidate.
+fn is_variable_reference(text: &str) -> bool {
+    fn identifier(s: &str) -> bool {
+        let mut bytes = s.bytes();
+        bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    }
+    fn variable_like(s: &str) -> bool {
+        let upper = s.bytes().any(|b| b.is_ascii_uppercase());
+        let lower = s.bytes().any(|b| b.is_ascii_lowercase());
+        let digit = s.bytes().any(|b| b.is_ascii_digit());
+        identifier(s) && (s.contains('_') || !(upper && lower && digit))
+    }
+    if let Some(name) = text.strip_prefix("$env:") {
+        return identifier(name);
+    }
+    if let Some(name) = text.strip_prefix('$') {
+        return variable_like(name);
+    }
+    if let Some(name) = text.strip_prefix('%').and_then(|t| t.strip_suffix('%')) {
+        return identifier(name);
+    }
+    if let Some(name) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+        return identifier(name);
+    }
+    if let Some(path) = text.strip_prefix(".Values.") {
+        return path.split('.').all(identifier);
+    }
+    false
 }
 
 /// A whole Python `%`-format placeholder: `%(name)s`, `%(db_password)d`.
@@ -523,6 +560,25 @@ mod tests {
         assert!(is_placeholder(b"pw-%(env)d"));
         assert!(!is_placeholder(b"x%(Lk2!pQ9zR"));
         assert!(!is_placeholder(b"Tq%()s9vLm2"));
+    }
+
+    #[test]
+    fn whole_variable_references_are_placeholders() {
+        for reference in [
+            "$ZOOKEEPER_CLIENT_PASSWORD",
+            "$db_pass",
+            "$password",
+            "$env:DB_PASSWORD",
+            "%DB_PASSWORD%",
+            "{OS_PASSWORD}",
+            ".Values.auth.password",
+        ] {
+            assert!(is_placeholder(reference.as_bytes()), "{reference}");
+        }
+        // Passwords that happen to start with `$` or hold one.
+        for password in ["$Xk9pQ2vL", "super$ecret", "$7fG!kq2", "{Xk9 pQ2}", ".Values"] {
+            assert!(!is_placeholder(password.as_bytes()), "{password}");
+        }
     }
 
     #[test]
