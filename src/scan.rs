@@ -777,9 +777,18 @@ pub fn scan_blob(
     }
     // A credential file's own reader knows its values better than any text rule: one
     // finding per secret, the catalogue's.
-    let cred_hits = credfiles::analyze(&provenance.rel_path, data, &config.credfiles);
-    let cred_spans = k8s::SpanIndex::new(cred_hits.iter().map(|h| h.span.clone()));
-    if !cred_hits.is_empty() {
+    // A value the reader took for a reference is no text rule's either.
+    let (cred_references, cred_hits): (Vec<CredHit>, Vec<CredHit>) =
+        credfiles::analyze(&provenance.rel_path, data, &config.credfiles)
+            .into_iter()
+            .partition(|h| h.reference);
+    let cred_spans = k8s::SpanIndex::new(
+        cred_hits
+            .iter()
+            .chain(cred_references.iter().filter(|h| !h.span.is_empty()))
+            .map(|h| h.span.clone()),
+    );
+    if !cred_hits.is_empty() || !cred_references.is_empty() {
         matches.retain(|m| !cred_spans.overlaps(&m.span));
         allowed_inline.retain(|m| !cred_spans.overlaps(&m.span));
     }

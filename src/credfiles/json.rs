@@ -136,6 +136,7 @@ fn is_credential_attribute(key: &[u8]) -> bool {
         "client_key",
         "auth",
         "passphrase",
+        "plaintext",
     ];
     const NOT: &[&str] = &[
         "_id",
@@ -168,6 +169,7 @@ mod tests {
 
     fn secrets(hits: &[CredHit]) -> Vec<String> {
         hits.iter()
+            .filter(|h| !h.reference)
             .map(|h| String::from_utf8_lossy(&h.secret).into_owned())
             .collect()
     }

@@ -48,6 +48,9 @@ pub struct CredHit {
     /// The credential itself (decoded where the store encodes it).
     pub secret: Vec<u8>,
     pub decoded: Vec<&'static str>,
+    /// The value is a reference, not a credential: not reported, but no text rule may
+    /// report it either.
+    pub reference: bool,
 }
 
 /// Which catalogue checks run, from the same rule flags as everything else.
@@ -99,7 +102,8 @@ pub fn is_whole_file_store(path: &str) -> bool {
     )
 }
 
-/// The literal credentials of a text blob at `path`, if the path names a store.
+/// The credential values of a text blob at `path`, if the path names a store: literals
+/// and references (see [`CredHit::reference`]).
 pub fn analyze(path: &str, data: &[u8], selection: &Selection) -> Vec<CredHit> {
     let Some(store) = recognise(path) else {
         return Vec::new();
@@ -124,14 +128,17 @@ pub fn is_reference(value: &[u8]) -> bool {
         || wrapped(b"{{", b"}}")
         || (wrapped(b"%", b"%") && v.len() > 2 && ident(&v[1..v.len() - 1]))
         || wrapped(b"<", b">")
+        || wrapped(b"`", b"`")
 }
 
-/// A hit for `check` at `span` of `data`, unless the value there is a reference.
+/// The value of `check` at `span` of `data`, marked when it is a reference. (An
+/// `Option` so that readers can chain it with their own tests.)
 pub(crate) fn literal(check: usize, data: &[u8], span: Range<usize>) -> Option<CredHit> {
     let value = &data[span.clone()];
-    (!is_reference(value)).then(|| CredHit {
+    Some(CredHit {
         check,
         secret: value.to_vec(),
+        reference: is_reference(value),
         span,
         decoded: Vec::new(),
     })
@@ -195,6 +202,7 @@ mod tests {
             "<password>",
             "<%= ENV['X'] %>",
             "$(pass show db)",
+            "`pass show imap`",
         ] {
             assert!(is_reference(r.as_bytes()), "{r}");
         }
