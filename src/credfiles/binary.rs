@@ -72,38 +72,44 @@ fn skip_length(data: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// A key file whose content starts with an unencrypted private key: the whole block.
+/// Each unencrypted private key block of a key file, whole. A comment before it
+/// ("dummy", "example") changes nothing: the key is what it is.
 pub(super) fn pem_private_key(check: usize, data: &[u8]) -> Vec<CredHit> {
-    let start = data.len() - data.trim_ascii_start().len();
-    let text = &data[start..];
-    let Some(label_end) = text
-        .strip_prefix(b"-----BEGIN ")
-        .and_then(|t| memchr::memmem::find(t, b"-----"))
-    else {
-        return Vec::new();
-    };
+    let mut hits = Vec::new();
+    let mut from = 0;
+    while let Some(at) = memchr::memmem::find(&data[from..], b"-----BEGIN ").map(|i| from + i) {
+        from = at + 11;
+        let Some(block) = unencrypted_block(&data[at..]) else {
+            continue;
+        };
+        hits.extend(literal(check, data, at..at + block));
+        from = at + block;
+    }
+    hits
+}
+
+/// The length of the unencrypted private key block `text` starts with.
+fn unencrypted_block(text: &[u8]) -> Option<usize> {
+    let label_end = memchr::memmem::find(&text[11..], b"-----")?;
     let label = &text[11..11 + label_end];
-    if !label.ends_with(b"PRIVATE KEY") || label.starts_with(b"ENCRYPTED") {
-        return Vec::new();
+    if !label.ends_with(b"PRIVATE KEY") || label.starts_with(b"ENCRYPTED") || label.contains(&b'\n')
+    {
+        return None;
     }
     let mut end_marker = b"-----END ".to_vec();
     end_marker.extend_from_slice(label);
     end_marker.extend_from_slice(b"-----");
-    let Some(end) = memchr::memmem::find(text, &end_marker) else {
-        return Vec::new();
-    };
-    let block = &text[..end + end_marker.len()];
-    let body_start = 11 + label_end + 5;
-    let body = &text[body_start.min(end)..end];
+    // Keys are a few KiB: a BEGIN without its END costs a bounded look, however many.
+    const LONGEST_KEY: usize = 64 << 10;
+    let end = memchr::memmem::find(&text[..text.len().min(LONGEST_KEY)], &end_marker)?;
+    let body = &text[(11 + label_end + 5).min(end)..end];
     if memchr::memmem::find(body, b"Proc-Type: 4,ENCRYPTED").is_some() {
-        return Vec::new();
+        return None;
     }
     if label == b"OPENSSH PRIVATE KEY" && !openssh_unencrypted(body) {
-        return Vec::new();
+        return None;
     }
-    literal(check, data, start..start + block.len())
-        .into_iter()
-        .collect()
+    Some(end + end_marker.len())
 }
 
 /// An OpenSSH key's cipher name is `none` when it is not encrypted.
@@ -154,5 +160,8 @@ mod tests {
         let plain = b"\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
         assert_eq!(pem_private_key(0, plain).len(), 1);
         assert!(pem_private_key(0, b"-----BEGIN PRIVATE KEY-----").is_empty());
+        assert!(pem_private_key(0, b"-----BEGIN ").is_empty());
+        let commented = b"# dummy example key, do not use\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        assert_eq!(pem_private_key(0, commented).len(), 1);
     }
 }
