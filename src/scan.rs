@@ -775,13 +775,30 @@ pub fn scan_blob(
         matches.clear();
         allowed_inline.clear();
     }
-    // A credential file's own reader knows its values better than any text rule: one
-    // finding per secret, the catalogue's.
-    // A value the reader took for a reference is no text rule's either.
-    let (cred_references, cred_hits): (Vec<CredHit>, Vec<CredHit>) =
+    // One finding per secret in a credential file. A provider's own high-confidence rule
+    // (a prefix, a checksum, a key format) names the secret best and keeps it, at high
+    // confidence; any other text rule yields to the store's reader, which knows the value
+    // is a credential. A value the reader took for a reference is no text rule's either.
+    let (cred_references, mut cred_hits): (Vec<CredHit>, Vec<CredHit>) =
         credfiles::analyze(&provenance.rel_path, data, &config.credfiles)
             .into_iter()
             .partition(|h| h.reference);
+    if !cred_hits.is_empty() {
+        let specific = k8s::SpanIndex::new(
+            matches
+                .iter()
+                .chain(&allowed_inline)
+                .filter(|m| {
+                    let spec = &engine.rules()[m.rule].spec;
+                    // `credfiles.*` are the content-only forms of the catalogue's readers.
+                    m.confidence == Confidence::High
+                        && !spec.generic
+                        && !spec.id.starts_with("credfiles.")
+                })
+                .map(|m| m.span.clone()),
+        );
+        cred_hits.retain(|h| !specific.overlaps(&h.span));
+    }
     let cred_spans = k8s::SpanIndex::new(
         cred_hits
             .iter()

@@ -36,17 +36,23 @@ const EXPECTED: &[(&str, usize, &str)] = &[
     ("boto/.boto", 3, "credfile.boto"),
     ("composer-auth/auth.json", 5, "credfile.composer-auth"),
     ("composer-auth/auth.json", 9, "credfile.composer-auth"),
-    ("composer-auth/auth.json", 12, "credfile.composer-auth"),
-    ("dbeaver/.dbeaver/data-sources.json", 14, "credfile.dbeaver"),
+    ("composer-auth/auth.json", 12, "gitlab.pat"),
     (
-        "docker-config/.docker/config.json",
-        4,
-        "credfile.docker-config",
+        "dbeaver-credentials/.dbeaver/credentials-config.json",
+        1,
+        "credfile.dbeaver-credentials",
     ),
+    ("dbeaver/.dbeaver/data-sources.json", 14, "credfile.dbeaver"),
+    ("docker-config/.docker/config.json", 4, "docker.config-auth"),
     (
         "docker-config/.docker/config.json",
         7,
         "credfile.docker-config",
+    ),
+    (
+        "docker-config/.docker/config.json",
+        10,
+        "docker.personal-access-token",
     ),
     ("dockercfg/.dockercfg", 1, "credfile.docker-config"),
     ("esmtprc/.esmtprc", 4, "credfile.esmtprc"),
@@ -61,11 +67,7 @@ const EXPECTED: &[(&str, usize, &str)] = &[
         "credfile.filezilla",
     ),
     ("ftpconfig/.ftpconfig", 6, "credfile.ftpconfig"),
-    (
-        "gem-credentials/.gem/credentials",
-        2,
-        "credfile.gem-credentials",
-    ),
+    ("gem-credentials/.gem/credentials", 2, "rubygems.api-key"),
     (
         "gem-credentials/.gem/credentials",
         3,
@@ -137,16 +139,17 @@ const EXPECTED: &[(&str, usize, &str)] = &[
     ("netrc/.netrc", 7, "credfile.heroku-netrc"),
     ("netrc/.netrc", 10, "credfile.heroku-netrc"),
     ("npmrc/.npmrc", 2, "credfile.npmrc"),
-    ("npmrc/.npmrc", 4, "credfile.npmrc"),
-    ("nuget-config/NuGet.Config", 10, "credfile.nuget-config"),
+    ("npmrc/.npmrc", 4, "npm.npmrc-password"),
+    ("nuget-config/NuGet.Config", 10, "nuget.cleartext-password"),
+    ("nuget-config/NuGet.Config", 14, "credfile.nuget-config"),
     ("pgpass/.pgpass", 2, "credfile.pgpass"),
     ("pgpass/.pgpass", 3, "credfile.pgpass"),
     ("pkcs12/certs/client.p12", 1, "credfile.pkcs12"),
-    ("private-key-pem/tls/client.key", 1, "credfile.private-key"),
-    ("private-key/.ssh/id_ed25519", 1, "credfile.private-key"),
-    ("putty-ppk/deploy.ppk", 8, "credfile.putty-ppk"),
+    ("private-key-pem/tls/client.key", 1, "privatekey.pkcs8"),
+    ("private-key/.ssh/id_ed25519", 1, "privatekey.openssh"),
+    ("putty-ppk/deploy.ppk", 1, "privatekey.putty"),
     ("putty-ppk/negative/deploy.ppk", 1, "privatekey.putty"),
-    ("pypirc/.pypirc", 8, "credfile.pypirc"),
+    ("pypirc/.pypirc", 8, "pypi.upload-token"),
     ("pypirc/.pypirc", 13, "credfile.pypirc"),
     (
         "rails-credentials-key/config/credentials/production.key",
@@ -186,7 +189,8 @@ const EXPECTED: &[(&str, usize, &str)] = &[
     ("wp-config/wp-config.php", 9, "credfile.wp-config"),
     ("wp-config/wp-config.php", 13, "credfile.wp-config"),
     ("wp-config/wp-config.php", 14, "credfile.wp-config"),
-    ("yarnrc/.yarnrc.yml", 6, "credfile.yarnrc"),
+    ("yarnrc/.yarnrc.yml", 6, "npm.yarnrc-auth"),
+    ("yarnrc/.yarnrc.yml", 9, "credfile.yarnrc"),
 ];
 
 fn findings(args: &[&str], dir: &Path) -> Vec<serde_json::Value> {
@@ -234,10 +238,12 @@ fn every_format_has_a_fixture_and_a_negative_twin() {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         assert!(dir.join("negative").is_dir(), "{name} has no negative twin");
         let prefix = format!("{name}/");
+        // A valid key is reported by the rule that knows its format (one finding per
+        // secret); `--only-rule` shows the store's check sees it too.
+        let by_key_rule = ["private-key", "private-key-pem", "putty-ppk"].contains(&name.as_str());
         assert!(
-            EXPECTED
-                .iter()
-                .any(|(p, _, r)| p.starts_with(&prefix) && r.starts_with("credfile.")),
+            EXPECTED.iter().any(|(p, _, r)| p.starts_with(&prefix)
+                && (r.starts_with("credfile.") || by_key_rule && r.starts_with("privatekey."))),
             "{name} yields no credential-file finding"
         );
         formats += 1;
@@ -296,6 +302,54 @@ fn decoded_secrets_are_the_passwords() {
     let p12 = secret_of("pkcs12/certs/client.p12", 1);
     assert_eq!(p12.len(), 64);
     assert!(p12.bytes().all(|b| b.is_ascii_hexdigit()), "{p12}");
+}
+
+#[test]
+fn key_files_are_seen_by_their_checks_too() {
+    let only = fixture_findings(&[
+        "--only-rule",
+        "credfile.private-key",
+        "--only-rule",
+        "credfile.putty-ppk",
+    ]);
+    let got: Vec<(&str, &str)> = only
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["rule_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("./private-key-pem/tls/client.key", "credfile.private-key"),
+            ("./private-key/.ssh/id_ed25519", "credfile.private-key"),
+            ("./putty-ppk/deploy.ppk", "credfile.putty-ppk"),
+        ]
+    );
+}
+
+#[test]
+fn a_provider_rule_keeps_its_secret_and_nothing_is_reported_twice() {
+    let all = fixture_findings(&[]);
+    let mut spots: Vec<(String, u64, u64)> = all
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let n = spots.len();
+    spots.sort();
+    spots.dedup();
+    assert_eq!(spots.len(), n, "two findings at one place");
+    // The npm token's own rule names it; the store's check takes the password.
+    let npmrc: Vec<&str> = all
+        .iter()
+        .filter(|f| f["path"] == "./npmrc/.npmrc")
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(npmrc, ["credfile.npmrc", "npm.npmrc-password"]);
 }
 
 #[test]
