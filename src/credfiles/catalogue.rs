@@ -312,3 +312,97 @@ pub(super) fn parse(store: Store, data: &[u8]) -> Vec<CredHit> {
         Store::Pkcs12 | Store::DbeaverCredentials => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every reader, on every prefix of input that mixes all the formats' syntax, with
+    /// escapes and quotes left open: nothing panics, and every span is inside the data.
+    #[test]
+    fn no_reader_panics_on_truncated_or_odd_input() {
+        let sample: &[u8] = b"h:5432:*:u:p\\:w\\\nhttps://a:b@c@d\nmachine m login l password \"q\nmacdef x\n\n{\"password\": \"v\\\", /* \"k\": [\"a\"] } ]\n<Pass encoding=\"base64\">aGk=</Pass><add key='Password' value='x'/><a b=\"c\npassword = x\n:k: v\ndefine( 'DB_PASSWORD', 'p\\'\nPuTTY-User-Key-File-3: x\nEncryption: none\nPrivate-Lines: 9\nAAAA\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n\xff\x00\x30\x82";
+        let stores: Vec<Store> = STORE_PATHS.iter().filter_map(|p| recognise(p)).collect();
+        // Every check has a path here but Heroku's, which is read from netrc entries.
+        assert_eq!(stores.len(), CHECKS.len() - 1);
+        for store in stores {
+            for end in 0..=sample.len() {
+                let data = &sample[..end];
+                for hit in parse(store, data) {
+                    assert!(hit.span.start <= hit.span.end && hit.span.end <= data.len());
+                }
+            }
+        }
+    }
+
+    const STORE_PATHS: &[&str] = &[
+        ".pgpass",
+        ".git-credentials",
+        ".netrc",
+        "x/sftp-config.json",
+        ".ftpconfig",
+        ".remote-sync.json",
+        ".vscode/sftp.json",
+        "sitemanager.xml",
+        "WinSCP.ini",
+        ".idea/WebServers.xml",
+        ".idea/dataSources.xml",
+        "data-sources.json",
+        "credentials-config.json",
+        "robo3t.json",
+        ".esmtprc",
+        ".msmtprc",
+        ".muttrc",
+        ".config/hub",
+        ".tugboat",
+        ".s3cfg",
+        ".boto",
+        ".aws/credentials",
+        ".pypirc",
+        ".gem/credentials",
+        "settings.xml",
+        "nuget.config",
+        "auth.json",
+        ".docker/config.json",
+        ".npmrc",
+        ".yarnrc.yml",
+        "k.ppk",
+        "config/master.key",
+        "credentials.xml",
+        "secrets/master.key",
+        "terraform.tfstate",
+        ".htpasswd",
+        "etc/shadow",
+        "wp-config.php",
+        "a.p12",
+        "id_rsa",
+    ];
+
+    #[test]
+    fn paths_are_recognised_as_their_tools_write_them() {
+        assert_eq!(recognise("home/u/.pgpass"), Some(Store::Pgpass));
+        assert_eq!(recognise("home/u/.PGPASS"), None);
+        assert_eq!(
+            recognise("C:\\Users\\u\\AppData\\FileZilla\\SiteManager.xml"),
+            Some(Store::FileZilla)
+        );
+        assert_eq!(recognise("src/NuGet.Config"), Some(Store::NugetConfig));
+        assert_eq!(
+            recognise("home/u/.config/git/credentials"),
+            Some(Store::GitCredentials)
+        );
+        assert_eq!(recognise("credentials"), None);
+        assert_eq!(
+            recognise("app/config/credentials/production.key"),
+            Some(Store::RailsMasterKey)
+        );
+        // Elsewhere a `.key` is a key file, judged by its content.
+        assert_eq!(recognise("app/master.key"), Some(Store::PrivateKey));
+        assert_eq!(
+            recognise("jenkins/secrets/master.key"),
+            Some(Store::JenkinsMasterKey)
+        );
+        assert_eq!(recognise("hub"), None);
+        assert_eq!(recognise("src/main.rs"), None);
+    }
+}

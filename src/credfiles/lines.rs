@@ -28,7 +28,8 @@ pub(super) fn pgpass(check: usize, data: &[u8]) -> Vec<CredHit> {
         if fields < 4 {
             continue;
         }
-        let span = line.start + i..line.end;
+        // A trailing backslash escapes nothing: `i` may stand one past the line.
+        let span = (line.start + i).min(line.end)..line.end;
         if let Some(mut hit) = literal(check, data, span) {
             let unescaped = unescape_pgpass(&hit.secret);
             if let Cow::Owned(u) = unescaped {
