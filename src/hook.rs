@@ -984,14 +984,18 @@ fn scan_pushed_blobs(
                     ))]
                 }
             };
-            // Binary blobs (by git's rule) and whole LFS pointers hold no text to judge.
-            let Sniffed::Text(views) = sniff(data) else {
-                return Vec::new();
-            };
             let provenance = Provenance {
                 path: path.clone(),
                 rel_path: path.clone(),
                 git: Some(plan.git_context(blob)),
+            };
+            // A binary credential store (a PKCS#12 file) is judged as a file.
+            if let Some(report) = crate::scan::scan_whole_file_store(data, &provenance, config) {
+                return vec![BlobOutcome::Scanned(report)];
+            }
+            // Other binary blobs (by git's rule) and whole LFS pointers hold no text to judge.
+            let Sniffed::Text(views) = sniff(data) else {
+                return Vec::new();
             };
             let scan = |data: &[u8]| {
                 scratches

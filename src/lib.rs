@@ -8,6 +8,7 @@ pub mod added_lines;
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod credfiles;
 pub mod engine;
 pub mod finding;
 pub mod hook;

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::baseline::{self, Baseline};
 use crate::config::Filters;
+use crate::credfiles::{self, CredHit};
 use crate::engine::{
     filters, BlobMatches, Engine, EngineOptions, Match, RuleSelection, Scratch, ScratchPool,
 };
@@ -43,6 +44,8 @@ pub struct ScanConfig {
     pub verbose: bool,
     /// Which manifest checks run.
     pub k8s: k8s::Selection,
+    /// Which credential-file checks run.
+    pub credfiles: credfiles::Selection,
     /// Paths not to scan and secrets to allow, from `.tollgate.yaml`.
     pub filters: Arc<Filters>,
     /// Triaged findings not to report again.
@@ -63,6 +66,7 @@ impl Default for ScanConfig {
             progress: false,
             verbose: false,
             k8s: k8s::Selection::default(),
+            credfiles: credfiles::Selection::default(),
             filters: Arc::default(),
             baseline: None,
         }
@@ -280,13 +284,30 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
                     diag.note(&format!("skipped {path}: allow-paths in the config"));
                     return;
                 }
-                match dir::read_file(&entry.path, config.max_file_size) {
+                let whole = credfiles::is_whole_file_store(&rel_path);
+                let read = if whole {
+                    dir::read_file_whole(&entry.path, config.max_file_size)
+                } else {
+                    dir::read_file(&entry.path, config.max_file_size)
+                };
+                match read {
                     Ok(FileContent::Bytes(bytes)) => {
                         let provenance = Provenance {
                             rel_path,
                             path,
                             git: None,
                         };
+                        if let Some(report) = scan_whole_file_store(&bytes, &provenance, config) {
+                            counters.files.fetch_add(1, Ordering::Relaxed);
+                            counters
+                                .bytes
+                                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                            counters.add_suppressed(&report);
+                            if let Some(n) = collector.add(report) {
+                                diag.progress.set_message(progress_message(&counters, n));
+                            }
+                            return;
+                        }
                         let views = match sniff(&bytes) {
                             Sniffed::Text(views) => views,
                             Sniffed::Binary => {
@@ -402,7 +423,7 @@ pub fn scan_dirs(config: &ScanConfig, roots: &[PathBuf]) -> anyhow::Result<ScanO
 
 /// Regex rules and manifest checks that ran.
 pub(crate) fn rule_count(engine: &Engine, config: &ScanConfig) -> usize {
-    engine.rules().len() + config.k8s.enabled_ids().count()
+    engine.rules().len() + config.k8s.enabled_ids().count() + config.credfiles.enabled_count()
 }
 
 /// `tollgate git`: every blob the selected history introduced, each scanned once and
@@ -525,6 +546,27 @@ pub fn scan_git(
                     continue;
                 }
             };
+            let whole_store = credfiles::is_whole_file_store(&path)
+                .then(|| {
+                    let provenance = Provenance {
+                        rel_path: path.clone(),
+                        path: path.clone(),
+                        git: Some(plan.git_context(record)),
+                    };
+                    scan_whole_file_store(data, &provenance, config)
+                })
+                .flatten();
+            if let Some(report) = whole_store {
+                counters.files.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .bytes
+                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+                counters.add_suppressed(&report);
+                if let Some(n) = collector.add(report) {
+                    show_progress(n);
+                }
+                continue;
+            }
             let views = match sniff(data) {
                 Sniffed::Text(views) => views,
                 Sniffed::LfsPointer => {
@@ -786,6 +828,40 @@ pub fn scan_blob(
         matches.clear();
         allowed_inline.clear();
     }
+    // One finding per secret in a credential file. A provider's own high-confidence rule
+    // (a prefix, a checksum, a key format) names the secret best and keeps it, at high
+    // confidence; any other text rule yields to the store's reader, which knows the value
+    // is a credential. A value the reader took for a reference is no text rule's either.
+    let (cred_references, mut cred_hits): (Vec<CredHit>, Vec<CredHit>) =
+        credfiles::analyze(&provenance.rel_path, data, &config.credfiles)
+            .into_iter()
+            .partition(|h| h.reference);
+    if !cred_hits.is_empty() {
+        let specific = k8s::SpanIndex::new(
+            matches
+                .iter()
+                .chain(&allowed_inline)
+                .filter(|m| {
+                    let spec = &engine.rules()[m.rule].spec;
+                    // `credfiles.*` are the content-only forms of the catalogue's readers.
+                    m.confidence == Confidence::High
+                        && !spec.generic
+                        && !spec.id.starts_with("credfiles.")
+                })
+                .map(|m| m.span.clone()),
+        );
+        cred_hits.retain(|h| !specific.overlaps(&h.span));
+    }
+    let cred_spans = k8s::SpanIndex::new(
+        cred_hits
+            .iter()
+            .chain(cred_references.iter().filter(|h| !h.span.is_empty()))
+            .map(|h| h.span.clone()),
+    );
+    if !cred_hits.is_empty() || !cred_references.is_empty() {
+        matches.retain(|m| !cred_spans.overlaps(&m.span));
+        allowed_inline.retain(|m| !cred_spans.overlaps(&m.span));
+    }
     let spans: Vec<k8s::MatchSpan> = matches
         .iter()
         .map(|m| k8s::MatchSpan {
@@ -809,6 +885,17 @@ pub fn scan_blob(
         facts,
         parse_error,
     } = analysis;
+    let structural_masks = structural_masks
+        .into_iter()
+        .chain(cred_hits.iter().map(|h| (h.span.clone(), h.secret.clone())))
+        .collect::<Vec<_>>();
+    let hits: Vec<CheckHit> = hits
+        .into_iter()
+        .filter(|h| h.secret.is_empty() || !cred_spans.overlaps(&h.span))
+        .map(CheckHit::from)
+        .chain(cred_hits.into_iter().map(CheckHit::from))
+        .filter(|h| h.confidence >= config.engine.min_confidence)
+        .collect();
     contexts.resize(matches.len(), None);
     let mut dropped = dropped.into_iter();
     let mut k8s_dropped = Vec::new();
@@ -842,7 +929,7 @@ pub fn scan_blob(
 
     // Structural hits a marker covers are suppressed like matches; any finding between a
     // hit and a marker takes the marker for itself.
-    let (hits, allowed): (Vec<Hit>, Vec<Hit>) = if markers.is_empty() {
+    let (hits, allowed): (Vec<CheckHit>, Vec<CheckHit>) = if markers.is_empty() {
         (hits, Vec::new())
     } else {
         let mut candidates: Vec<usize> = hits
@@ -854,9 +941,9 @@ pub fn scan_blob(
         hits.into_iter()
             .partition(|h| !markers.covers(data, h.span.clone(), &candidates))
     };
-    let (hits, hits_config_allowed): (Vec<Hit>, Vec<Hit>) = hits.into_iter().partition(|h| {
-        h.secret.is_empty() || !filters.allows_secret(CHECKS[h.check].id, &h.secret)
-    });
+    let (hits, hits_config_allowed): (Vec<CheckHit>, Vec<CheckHit>) = hits
+        .into_iter()
+        .partition(|h| h.secret.is_empty() || !filters.allows_secret(h.id, &h.secret));
     let pod_spans = facts.pods.iter().map(|p| p.report.span.clone());
     let mut offsets: Vec<usize> = matches
         .iter()
@@ -936,10 +1023,9 @@ pub fn scan_blob(
         .zip(contexts)
         .map(|(m, k8s)| match_finding(m, k8s))
         .collect();
-    let hit_finding = |hit: Hit| {
+    let hit_finding = |hit: CheckHit| {
         let m = structural_match(hit.span.clone(), hit.secret.clone());
         let at = report(&hit.secret, hit.span.clone(), &m);
-        let check = &CHECKS[hit.check];
         // A posture finding has no secret: its identity is the object and field.
         let identity = if hit.secret.is_empty() {
             hit.identity.as_bytes()
@@ -947,9 +1033,9 @@ pub fn scan_blob(
             &hit.secret
         };
         Finding {
-            rule_id: check.id.to_string(),
-            rule_name: check.name.to_string(),
-            description: Some(check.description.to_string()),
+            rule_id: hit.id.to_string(),
+            rule_name: hit.name.to_string(),
+            description: Some(hit.description.to_string()),
             confidence: hit.confidence,
             path: provenance.path.clone(),
             line: at.line,
@@ -963,15 +1049,15 @@ pub fn scan_blob(
             },
             redacted: config.redact,
             entropy: (filters::shannon_entropy(&hit.secret) * 1000.0).round() / 1000.0,
-            fingerprint: fingerprint(check.id, identity, &provenance.rel_path),
+            fingerprint: fingerprint(hit.id, identity, &provenance.rel_path),
             decoded: hit.decoded.iter().map(|d| d.to_string()).collect(),
             snippet: at.snippet,
             git: provenance.git.clone(),
-            k8s: Some(hit.context),
+            k8s: hit.context,
         }
     };
     let mut report_facts = k8s::Facts::default();
-    report_facts.add(facts, &provenance.path, &hit_finding);
+    report_facts.add(facts, &provenance.path, |h| hit_finding(CheckHit::from(h)));
     findings.extend(hits.into_iter().map(&hit_finding));
     let inline_allowed: Vec<Finding> = allowed_inline
         .iter()
@@ -1018,6 +1104,115 @@ pub fn scan_blob(
         facts: report_facts,
         parse_error,
     }
+}
+
+/// A finding of a check rather than a rule: a manifest check's or a credential file's.
+struct CheckHit {
+    id: &'static str,
+    name: &'static str,
+    description: &'static str,
+    span: Range<usize>,
+    /// Empty for posture findings.
+    secret: Vec<u8>,
+    decoded: Vec<&'static str>,
+    confidence: Confidence,
+    context: Option<K8sContext>,
+    /// What identifies a posture finding across edits.
+    identity: String,
+}
+
+impl From<Hit> for CheckHit {
+    fn from(h: Hit) -> CheckHit {
+        let check = &CHECKS[h.check];
+        CheckHit {
+            id: check.id,
+            name: check.name,
+            description: check.description,
+            span: h.span,
+            secret: h.secret,
+            decoded: h.decoded,
+            confidence: h.confidence,
+            context: Some(h.context),
+            identity: h.identity,
+        }
+    }
+}
+
+impl From<CredHit> for CheckHit {
+    fn from(h: CredHit) -> CheckHit {
+        let check = &credfiles::CHECKS[h.check];
+        CheckHit {
+            id: check.id,
+            name: check.name,
+            description: check.description,
+            span: h.span,
+            secret: h.secret,
+            decoded: h.decoded,
+            confidence: credfiles::CONFIDENCE,
+            context: None,
+            identity: String::new(),
+        }
+    }
+}
+
+/// A whole-file credential store (PKCS#12, DBeaver's encrypted store): reported as a
+/// file, by digest, whether its bytes read as text or not. Every source asks this before
+/// it skips a blob as binary.
+pub fn scan_whole_file_store(
+    data: &[u8],
+    provenance: &Provenance,
+    config: &ScanConfig,
+) -> Option<BlobReport> {
+    let store = credfiles::binary_store(&provenance.rel_path, data, &config.credfiles)?;
+    let check = &credfiles::CHECKS[store.check];
+    if credfiles::CONFIDENCE < config.engine.min_confidence {
+        return Some(BlobReport::default());
+    }
+    if config
+        .filters
+        .allows_secret(check.id, store.digest.as_bytes())
+    {
+        return Some(BlobReport {
+            suppressed_config: 1,
+            ..BlobReport::default()
+        });
+    }
+    let finding = Finding {
+        rule_id: check.id.to_string(),
+        rule_name: check.name.to_string(),
+        description: Some(check.description.to_string()),
+        confidence: credfiles::CONFIDENCE,
+        path: provenance.path.clone(),
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: 1,
+        secret: if config.redact {
+            redact(&store.digest)
+        } else {
+            store.digest.clone()
+        },
+        redacted: config.redact,
+        entropy: 0.0,
+        fingerprint: fingerprint(check.id, store.digest.as_bytes(), &provenance.rel_path),
+        decoded: Vec::new(),
+        snippet: format!(
+            "{} ({} bytes, sha256 {})",
+            store.format,
+            data.len(),
+            if config.redact {
+                redact(&store.digest)
+            } else {
+                store.digest.clone()
+            }
+        ),
+        git: provenance.git.clone(),
+        k8s: None,
+    };
+    Some(BlobReport {
+        findings: vec![finding],
+        ..BlobReport::default()
+    })
 }
 
 /// A structural check's value as an engine match, for the snippet code.

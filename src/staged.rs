@@ -160,6 +160,20 @@ fn scan_one(
             return;
         }
     };
+    let provenance = Provenance {
+        path: path.clone(),
+        rel_path: path.clone(),
+        git: None,
+    };
+    if let Some(report) = crate::scan::scan_whole_file_store(data, &provenance, config) {
+        counters.files.fetch_add(1, Ordering::Relaxed);
+        counters
+            .bytes
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        counters.add_suppressed(&report);
+        collector.add(report);
+        return;
+    }
     let views = match sniff(data) {
         Sniffed::Text(views) => views,
         Sniffed::LfsPointer => {
@@ -172,11 +186,6 @@ fn scan_one(
             diag.note(&format!("skipped {path}: binary"));
             return;
         }
-    };
-    let provenance = Provenance {
-        path: path.clone(),
-        rel_path: path.clone(),
-        git: None,
     };
     counters.files.fetch_add(1, Ordering::Relaxed);
     counters

@@ -22,6 +22,7 @@ use args::{
 
 use crate::baseline::{self, Baseline, Coverage};
 use crate::config::{self, RepoConfig};
+use crate::credfiles;
 use crate::engine::check::check_rules;
 use crate::engine::decode::DecodeLimits;
 use crate::engine::rule::{load_rule_file, rule_files_in};
@@ -43,6 +44,7 @@ pub fn run() -> anyhow::Result<u8> {
             let config = ScanConfig {
                 rules: rule_selection(&args.rules),
                 k8s: k8s_selection(&args.rules)?,
+                credfiles: credfile_selection(&args.rules),
                 progress: false,
                 ..ScanConfig::default()
             };
@@ -99,10 +101,7 @@ fn hook_target(args: HookTargetArgs) -> crate::hook::HookTarget {
 /// Regex rules and manifest checks share the rule flags; each takes the ids it owns.
 fn rule_selection(args: &RuleArgs) -> RuleSelection {
     let regex = |ids: &[String]| -> Vec<String> {
-        ids.iter()
-            .filter(|id| check_index(id).is_none())
-            .cloned()
-            .collect()
+        ids.iter().filter(|id| !is_check(id)).cloned().collect()
     };
     let only = regex(&args.only);
     RuleSelection {
@@ -112,6 +111,19 @@ fn rule_selection(args: &RuleArgs) -> RuleSelection {
         // `--only-rule` naming checks alone still loads the rules (for context), and
         // `k8s_selection` keeps their findings out.
         only,
+    }
+}
+
+/// A manifest check's or a credential file's id, not a regex rule's.
+fn is_check(id: &str) -> bool {
+    check_index(id).is_some() || credfiles::check_index(id).is_some()
+}
+
+fn credfile_selection(args: &RuleArgs) -> credfiles::Selection {
+    if args.no_builtin_rules {
+        credfiles::Selection::none()
+    } else {
+        credfiles::Selection::new(&args.disable, &args.only)
     }
 }
 
@@ -181,14 +193,14 @@ fn check_config_rule_ids(found: &RepoConfig, rules: &RuleArgs) -> anyhow::Result
     }
     .load()
     .with_context(|| format!("cannot check the rule ids in {}", found.file.display()))?;
-    found.check_rule_ids(&|id| check_index(id).is_some() || known.iter().any(|r| r.id() == id))?;
+    found.check_rule_ids(&|id| is_check(id) || known.iter().any(|r| r.id() == id))?;
     if let Some((id, _)) = found
         .rule_settings
         .iter()
-        .find(|(id, s)| s.min_entropy.is_some() && check_index(&id.value).is_some())
+        .find(|(id, s)| s.min_entropy.is_some() && is_check(&id.value))
     {
         anyhow::bail!(
-            "{}:{}: `rule-settings.{}`: `min-entropy` applies to regex rules, not to Kubernetes checks",
+            "{}:{}: `rule-settings.{}`: `min-entropy` applies to regex rules, not to Kubernetes or credential-file checks",
             found.file.display(),
             id.line,
             id.value
@@ -264,6 +276,7 @@ fn scan_config(
         progress: !output.no_progress && !in_ci() && io::stderr().is_terminal(),
         verbose: output.verbose,
         k8s: k8s_selection(&rules)?,
+        credfiles: credfile_selection(&rules),
         filters: Arc::new(found.as_ref().map(RepoConfig::filters).unwrap_or_default()),
         baseline: baseline
             .map(|file| Baseline::load(&file).map(Arc::new))
@@ -650,6 +663,13 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
         .filter(|(_, c)| args.only.is_empty() || args.only.iter().any(|o| o == c.id))
         .map(|(i, c)| (c, selection.is_enabled(i)))
         .collect();
+    let stores = credfile_selection(args);
+    let credfile_checks: Vec<(&credfiles::Check, bool)> = credfiles::CHECKS
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| args.only.is_empty() || args.only.iter().any(|o| o == c.id))
+        .map(|(i, c)| (c, stores.is_enabled(i)))
+        .collect();
     let mut out = io::stdout().lock();
     if json {
         let mut list: Vec<_> = rules
@@ -675,6 +695,17 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
                 "origin": "builtin:kubernetes checks",
             })
         }));
+        list.extend(credfile_checks.iter().map(|(c, enabled)| {
+            serde_json::json!({
+                "id": c.id,
+                "name": c.name,
+                "description": c.description,
+                "confidence": credfiles::CONFIDENCE,
+                "references": [c.reference],
+                "enabled": enabled,
+                "origin": "builtin:credential files",
+            })
+        }));
         crate::report::write_json(&mut out, &list, true)?;
         writeln!(out)?;
     } else {
@@ -682,6 +713,7 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
             .iter()
             .map(|r| r.spec.id.len())
             .chain(checks.iter().map(|(c, _)| c.id.len()))
+            .chain(credfile_checks.iter().map(|(c, _)| c.id.len()))
             .max()
             .unwrap_or(0);
         for r in &rules {
@@ -708,11 +740,23 @@ fn list_rules(args: &RuleArgs, json: bool) -> anyhow::Result<u8> {
                 c.technique.id()
             )?;
         }
+        for (c, enabled) in &credfile_checks {
+            let off = if *enabled { "" } else { " (off)" };
+            writeln!(
+                out,
+                "{:width$}  {:6}  {} <{}>{off}",
+                c.id,
+                credfiles::CONFIDENCE.as_str(),
+                c.name,
+                c.reference
+            )?;
+        }
         writeln!(
             out,
-            "{} rules, {} Kubernetes checks",
+            "{} rules, {} Kubernetes checks, {} credential-file checks",
             rules.len(),
-            checks.len()
+            checks.len(),
+            credfile_checks.len()
         )?;
     }
     Ok(0)

@@ -101,7 +101,9 @@ impl Selection {
         }
         if !only.is_empty() {
             sel.structural_checks_off = !sel.enabled.iter().any(|e| *e);
-            sel.regex_findings = only.iter().any(|o| checks::check_index(o).is_none());
+            sel.regex_findings = only.iter().any(|o| {
+                checks::check_index(o).is_none() && crate::credfiles::check_index(o).is_none()
+            });
         }
         sel
     }

@@ -135,6 +135,16 @@ pub enum FileContent {
 /// and a binary file is not read further, so a large binary under a large `max_size`
 /// costs 8000 bytes, not its size.
 pub fn read_file(path: &Path, max_size: u64) -> std::io::Result<FileContent> {
+    read_file_as(path, max_size, true)
+}
+
+/// [`read_file`] for a file that must be read whatever its head looks like: a binary
+/// credential store is reported, not skipped.
+pub fn read_file_whole(path: &Path, max_size: u64) -> std::io::Result<FileContent> {
+    read_file_as(path, max_size, false)
+}
+
+fn read_file_as(path: &Path, max_size: u64, skip_binary: bool) -> std::io::Result<FileContent> {
     let file = open_regular(path)?;
     let len = file.metadata()?.len();
     if len > max_size {
@@ -151,7 +161,7 @@ pub fn read_file(path: &Path, max_size: u64) -> std::io::Result<FileContent> {
     (&mut reader)
         .take(BINARY_CHECK_WINDOW as u64)
         .read_to_end(&mut bytes)?;
-    if binary_by_head(&bytes) {
+    if skip_binary && binary_by_head(&bytes) {
         return Ok(FileContent::Binary);
     }
     if bytes.len() == BINARY_CHECK_WINDOW {
