@@ -991,7 +991,7 @@ fn scan_pushed_blobs(
             };
             // A binary credential store (a PKCS#12 file) is judged as a file.
             if let Some(report) = crate::scan::scan_whole_file_store(data, &provenance, config) {
-                return vec![BlobOutcome::Scanned(report)];
+                return vec![BlobOutcome::Scanned(Box::new(report))];
             }
             // Other binary blobs (by git's rule) and whole LFS pointers hold no text to judge.
             let Sniffed::Text(views) = sniff(data) else {

@@ -576,7 +576,13 @@ mod tests {
             assert!(is_placeholder(reference.as_bytes()), "{reference}");
         }
         // Passwords that happen to start with `$` or hold one.
-        for password in ["$Xk9pQ2vL", "super$ecret", "$7fG!kq2", "{Xk9 pQ2}", ".Values"] {
+        for password in [
+            "$Xk9pQ2vL",
+            "super$ecret",
+            "$7fG!kq2",
+            "{Xk9 pQ2}",
+            ".Values",
+        ] {
             assert!(!is_placeholder(password.as_bytes()), "{password}");
         }
     }
