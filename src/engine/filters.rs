@@ -213,8 +213,10 @@ static DOTTED_IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 /// `pg-credentials`, `web-tls-v2`: the name of a Kubernetes object or a file.
-static KEBAB_CASE: LazyLock<Regex> =
-    LazyLock::new(|| compile_regex(r"^[a-z0-9]+(?:-[a-z0-9]+)+$").expect("static regex"));
+static KEBAB_CASE: LazyLock<Regex> = LazyLock::new(|| {
+    compile_regex(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*-[a-z0-9]+(?:[.-][a-z0-9]+)*$")
+        .expect("static regex")
+});
 /// `auth_token`, `db_password`: an identifier.
 static SNAKE_CASE: LazyLock<Regex> =
     LazyLock::new(|| compile_regex(r"^[a-z_][a-z0-9]*(?:_[a-z0-9]+)+$").expect("static regex"));
@@ -350,6 +352,20 @@ const NON_SECRET_VALUES: &[&str] = &[
     "notset",
 ];
 
+/// A part of an object's name: a word with at most a short number after it (`tls`,
+/// `v2`, `credentials`), or a number (`2024`). Random tokens mix letters and digits
+/// within their parts (`f5e92c34-b8d7-…`, `u7654321a-b1c2…`).
+fn is_name_part(part: &str) -> bool {
+    let letters = part.bytes().take_while(u8::is_ascii_lowercase).count();
+    let digits = part.len() - letters;
+    part.bytes().skip(letters).all(|b| b.is_ascii_digit())
+        && if letters == 0 {
+            digits <= 8
+        } else {
+            digits <= 4
+        }
+}
+
 /// `generic_noise` without a key: the manifest checks' test for a literal.
 pub fn is_generic_noise(secret: &[u8], quoted: bool) -> bool {
     generic_noise(secret, quoted, None).is_some()
@@ -422,7 +438,7 @@ pub fn generic_noise(secret: &[u8], quoted: bool, key: Option<KeyHints>) -> Opti
             return Some("dotted identifier");
         }
     }
-    if !human && KEBAB_CASE.is_match(secret) {
+    if !human && KEBAB_CASE.is_match(secret) && text.split(['-', '.']).all(is_name_part) {
         return Some("kebab-case name");
     }
     if !(human && quoted) && SNAKE_CASE.is_match(secret) {
@@ -576,6 +592,25 @@ mod tests {
             assert!(is_placeholder(reference.as_bytes()), "{reference}");
         }
         // Passwords that happen to start with `$` or hold one.
+        assert_eq!(
+            generic_noise(b"slack.verification-token", true, None),
+            Some("kebab-case name")
+        );
+        assert_eq!(
+            generic_noise(b"pg-credentials-v2", false, None),
+            Some("kebab-case name")
+        );
+        // Tokens with dashes: letters and digits mixed within a part.
+        for token in [
+            "f5e92c34-b8d7-5da2-c634-53eaf9d0198765",
+            "u7654321a-b1c2d3e4f5g6h7",
+        ] {
+            assert_eq!(
+                generic_noise(token.as_bytes(), false, None),
+                None,
+                "{token}"
+            );
+        }
         for password in [
             "$Xk9pQ2vL",
             "super$ecret",

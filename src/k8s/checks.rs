@@ -707,6 +707,14 @@ pub fn is_credential_name(name: &str) -> bool {
     {
         return false;
     }
+    // A Secret object named by what it holds: `tlsSecret`, `imagePullSecret`,
+    // `caSecret` name a Secret; `clientSecret` and `webhookSecret` are secrets.
+    if last == "secret"
+        && words.len() >= 2
+        && SECRET_OBJECT_KINDS.contains(&words[words.len() - 2].as_str())
+    {
+        return false;
+    }
     words.iter().enumerate().any(|(i, w)| {
         let prev = i.checked_sub(1).map(|p| words[p].as_str());
         (w.contains("passw") && !w.contains("passwordless"))
@@ -812,6 +820,23 @@ const NOT_A_VALUE: &[&str] = &[
     "max",
 ];
 
+/// `<kind>Secret` names a Secret object of that kind (a certificate, registry login),
+/// not a secret value.
+const SECRET_OBJECT_KINDS: &[&str] = &[
+    "tls",
+    "ssl",
+    "cert",
+    "certs",
+    "certificate",
+    "certificates",
+    "ca",
+    "pull",
+    "registry",
+    "docker",
+    "dockerconfig",
+    "imagepull",
+];
+
 /// `key` is a credential only after one of these: `secretKey`, `API_KEY`, `tls.key`.
 const KEY_OWNERS: &[&str] = &[
     "secret",
@@ -895,10 +920,43 @@ pub fn literal_strength(value: &str, plain: bool) -> Option<Strength> {
                 && p.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         });
-    if kebab || lower.contains("sha256:") {
+    if kebab || lower.contains("sha256:") || is_file_name(&lower) {
         return None;
     }
     Some(strength_of(v))
+}
+
+/// A file's name (`credentials.json`, `tls.key`): the key inside a Secret or a mounted
+/// file that holds the credential, not the credential.
+fn is_file_name(lower: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "json",
+        "yaml",
+        "yml",
+        "pem",
+        "key",
+        "crt",
+        "cer",
+        "der",
+        "p12",
+        "pfx",
+        "jks",
+        "txt",
+        "conf",
+        "cfg",
+        "ini",
+        "properties",
+        "xml",
+        "toml",
+        "env",
+    ];
+    lower.rsplit_once('.').is_some_and(|(stem, ext)| {
+        EXTENSIONS.contains(&ext)
+            && !stem.is_empty()
+            && stem
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    })
 }
 
 /// A placeholder, or a reference to a secret store resolved at deploy time
@@ -1068,6 +1126,8 @@ mod tests {
             "STRIPE_API_KEY",
             "adminPassword",
             "refresh-token",
+            "webhookSecret",
+            "cookieSecret",
         ] {
             assert!(is_credential_name(yes), "{yes}");
         }
@@ -1075,6 +1135,9 @@ mod tests {
             "DB_PASSWORD_FILE",
             "secretName",
             "existingSecret",
+            "tlsSecret",
+            "imagePullSecret",
+            "caSecret",
             "TOKEN_URL",
             "AWS_ACCESS_KEY_ID",
             "imagePullSecrets",
@@ -1095,7 +1158,12 @@ mod tests {
 
     #[test]
     fn literal_values() {
-        for yes in ["hunter2-Prod", "pQ8#vL2m!zR7", "s3cr3t-P4ss-2024"] {
+        for yes in [
+            "hunter2-Prod",
+            "pQ8#vL2m!zR7",
+            "s3cr3t-P4ss-2024",
+            "pQ8#vL2m!.json",
+        ] {
             assert!(literal_strength(yes, true).is_some(), "{yes}");
         }
         for no in [
@@ -1112,6 +1180,8 @@ mod tests {
             "xxxxxxxxxx",
             "ENC[AES256_GCM,data:abc]",
             "sha256:0f3e",
+            "credentials.json",
+            "dokuwiki.local-tls",
         ] {
             assert!(literal_strength(no, true).is_none(), "{no}");
         }
