@@ -143,6 +143,44 @@ impl ContextSpec {
         format!("(?i:{key}){close}[ \t]{{0,8}}{op}[ \t]{{0,8}}{open}(?P<secret>{value}){VALUE_END}")
     }
 
+    /// The longest match of `regex`, `None` when unbounded. It depends only on the
+    /// lengths of the longest name and label and of the longest value, so one stand-in
+    /// regex per combination of those is parsed, once per process.
+    fn maximum_len(&self) -> Result<Option<usize>, String> {
+        use std::collections::HashMap;
+        use std::sync::{LazyLock, Mutex};
+        static KNOWN: LazyLock<Mutex<HashMap<(usize, Option<usize>, usize), Option<usize>>>> =
+            LazyLock::new(Mutex::default);
+        let parse = |pattern: &str| {
+            regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(pattern)
+                .map_err(|e| e.to_string())
+        };
+        let Some(value) = parse(&self.value)?.properties().maximum_len() else {
+            return Ok(None);
+        };
+        let longest = |words: &[String]| words.iter().map(String::len).max().unwrap_or(0);
+        let name = longest(&self.names);
+        let label = (!self.labels.is_empty()).then(|| longest(&self.labels));
+        let key = (name, label, value);
+        if let Some(known) = KNOWN.lock().ok().and_then(|k| k.get(&key).copied()) {
+            return Ok(known);
+        }
+        let stand_in = ContextSpec {
+            names: vec!["n".repeat(name)],
+            value: format!("v{{{value}}}"),
+            labels: label.map(|l| vec!["l".repeat(l)]).unwrap_or_default(),
+        };
+        let max = parse(&stand_in.regex())?.properties().maximum_len();
+        if let Ok(mut known) = KNOWN.lock() {
+            known.insert(key, max);
+        }
+        Ok(max)
+    }
+
     /// The value alone, as `regex` ends it: a window without a match of it cannot hold a
     /// match of the whole rule, and this small regex rules such windows out at a
     /// fraction of the cost of the key forms (names are often common words).
@@ -336,23 +374,39 @@ impl Rule {
         if spec.window == Some(0) {
             return Err(invalid("window must be at least 1".into()));
         }
-        // Parsing is cheap and catches what a rule author gets wrong; compiling waits.
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(&spec.regex)
-            .map_err(|e| invalid(format!("regex: {e}")))?;
-        if !has_named_group(&hir, "secret") {
-            return Err(invalid("regex has no named group `secret`".into()));
-        }
         // A keyword is part of the match, so a match of bounded length lies within that
         // length of the hit; only unbounded regexes need the default reach.
-        let max_len = hir.properties().maximum_len();
+        let (max_len, anchored) = match &spec.context {
+            // Written by the engine from checked parts: its shape is known, and parsing
+            // hundreds of them would cost more than a typical push takes to scan.
+            Some(context) => (
+                context
+                    .maximum_len()
+                    .map_err(|e| invalid(format!("context: {e}")))?,
+                true,
+            ),
+            None => {
+                // Parsing is cheap and catches what a rule author gets wrong; compiling
+                // waits.
+                let hir = regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .build()
+                    .parse(&spec.regex)
+                    .map_err(|e| invalid(format!("regex: {e}")))?;
+                if !has_named_group(&hir, "secret") {
+                    return Err(invalid("regex has no named group `secret`".into()));
+                }
+                (
+                    hir.properties().maximum_len(),
+                    hir.properties().look_set().contains_anchor(),
+                )
+            }
+        };
         let window = spec
             .window
             .unwrap_or_else(|| max_len.map_or(DEFAULT_WINDOW, |max| max.min(MAX_DERIVED_WINDOW)));
-        let to_line_end = max_len.is_none() || hir.properties().look_set().contains_anchor();
+        let to_line_end = max_len.is_none() || anchored;
         let allow = spec
             .allow
             .iter()
@@ -488,11 +542,13 @@ pub fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
 
 /// The built-in pack, compiled.
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
-    let mut rules = Vec::new();
-    for (name, text) in BUILTIN_RULE_FILES {
-        rules.extend(compile_rule_file(text, &RuleOrigin::Builtin(name))?);
-    }
-    Ok(rules)
+    // Over all cores: the pack's load is most of what a small push's scan costs.
+    use rayon::prelude::*;
+    let files: Vec<Vec<Rule>> = BUILTIN_RULE_FILES
+        .par_iter()
+        .map(|(name, text)| compile_rule_file(text, &RuleOrigin::Builtin(name)))
+        .collect::<Result<_, _>>()?;
+    Ok(files.into_iter().flatten().collect())
 }
 
 /// Which rules a scan runs: the built-in pack plus user files, minus disabled ones.
@@ -636,6 +692,25 @@ mod tests {
             "curl 'https://api.acme.io/v1/items?limit=5&api_key=0a1b2c3d'",
         ] {
             assert_eq!(secret(line).as_deref(), Some("0a1b2c3d"), "{line}");
+        }
+        // The stand-in's length is the whole regex's, for every built-in context rule.
+        for rule in builtin_rules().unwrap() {
+            if let Some(context) = &rule.spec.context {
+                let hir = regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .build()
+                    .parse(&rule.spec.regex)
+                    .unwrap();
+                assert!(has_named_group(&hir, "secret"), "{}", rule.spec.id);
+                assert!(hir.properties().look_set().contains_anchor());
+                assert_eq!(
+                    context.maximum_len().unwrap(),
+                    hir.properties().maximum_len(),
+                    "{}",
+                    rule.spec.id
+                );
+            }
         }
         // The gate lets through every text the whole regex matches, and rules out one
         // where the key is there but no value of the shape is.
