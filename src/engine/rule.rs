@@ -149,7 +149,9 @@ impl ContextSpec {
     fn maximum_len(&self) -> Result<Option<usize>, String> {
         use std::collections::HashMap;
         use std::sync::{LazyLock, Mutex};
-        static KNOWN: LazyLock<Mutex<HashMap<(usize, Option<usize>, usize), Option<usize>>>> =
+        /// The longest name, the longest label (none: no labels), the longest value.
+        type Lengths = (usize, Option<usize>, usize);
+        static KNOWN: LazyLock<Mutex<HashMap<Lengths, Option<usize>>>> =
             LazyLock::new(Mutex::default);
         let parse = |pattern: &str| {
             regex_syntax::ParserBuilder::new()
