@@ -167,12 +167,7 @@ fn is_credential_attribute(key: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn secrets(hits: &[CredHit]) -> Vec<String> {
-        hits.iter()
-            .filter(|h| !h.reference)
-            .map(|h| String::from_utf8_lossy(&h.secret).into_owned())
-            .collect()
-    }
+    use crate::credfiles::literal_secrets as secrets;
 
     #[test]
     fn keyed_values_skip_comments_keys_and_non_strings() {

@@ -205,12 +205,7 @@ fn php_string(data: &[u8], at: &mut usize, lead: u8) -> Option<Range<usize>> {
 mod tests {
     use super::*;
 
-    fn secrets(hits: &[CredHit]) -> Vec<String> {
-        hits.iter()
-            .filter(|h| !h.reference)
-            .map(|h| String::from_utf8_lossy(&h.secret).into_owned())
-            .collect()
-    }
+    use crate::credfiles::literal_secrets as secrets;
 
     #[test]
     fn ini_reads_every_separator_and_quote() {

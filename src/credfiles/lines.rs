@@ -217,12 +217,7 @@ pub(super) fn hex_key(check: usize, data: &[u8], min: usize, max: usize) -> Vec<
 mod tests {
     use super::*;
 
-    fn secrets(hits: &[CredHit]) -> Vec<String> {
-        hits.iter()
-            .filter(|h| !h.reference)
-            .map(|h| String::from_utf8_lossy(&h.secret).into_owned())
-            .collect()
-    }
+    use crate::credfiles::literal_secrets as secrets;
 
     #[test]
     fn pgpass_takes_the_fifth_field_with_escapes() {

@@ -191,12 +191,7 @@ pub(super) fn nuget(check: usize, data: &[u8]) -> Vec<CredHit> {
 mod tests {
     use super::*;
 
-    fn secrets(hits: &[CredHit]) -> Vec<String> {
-        hits.iter()
-            .filter(|h| !h.reference)
-            .map(|h| String::from_utf8_lossy(&h.secret).into_owned())
-            .collect()
-    }
+    use crate::credfiles::literal_secrets as secrets;
 
     #[test]
     fn filezilla_decodes_base64_passwords() {

@@ -185,6 +185,15 @@ pub(crate) fn line_spans(data: &[u8]) -> impl Iterator<Item = Range<usize>> + '_
     })
 }
 
+/// For the readers' tests: the literal secrets of `hits`, references left out.
+#[cfg(test)]
+pub(crate) fn literal_secrets(hits: &[CredHit]) -> Vec<String> {
+    hits.iter()
+        .filter(|h| !h.reference)
+        .map(|h| String::from_utf8_lossy(&h.secret).into_owned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
