@@ -572,3 +572,22 @@ fn explain_lists_every_dropped_candidate_with_its_reason() {
         "{stderr}"
     );
 }
+
+/// The rule pack loads (to check the config's rule ids) before the worker pool is sized:
+/// loading it must not take the pool `--threads` asks for.
+#[test]
+fn threads_and_a_config_file_go_together() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".tollgate.yaml"), "min-confidence: low\n").unwrap();
+    std::fs::write(dir.path().join("a.env"), "PASSWORD=\"Xk9pQ2vLm7Tz\"\n").unwrap();
+    let out = tollgate()
+        .args(["dir", "--threads", "2", "--format", "json"])
+        .arg(dir.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("worker threads"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1, "{report}");
+}

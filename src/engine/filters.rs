@@ -127,11 +127,13 @@ fn is_variable_reference(text: &str) -> bool {
             .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
             && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
     }
+    // UPPER_SNAKE (`DB_PASS2`), snake without digits (`db_pass`) or letters alone
+    // (`password`); `ecret2024` and `Xk9pQ2` are what people make passwords of.
     fn variable_like(s: &str) -> bool {
-        let upper = s.bytes().any(|b| b.is_ascii_uppercase());
         let lower = s.bytes().any(|b| b.is_ascii_lowercase());
         let digit = s.bytes().any(|b| b.is_ascii_digit());
-        identifier(s) && (s.contains('_') || !(upper && lower && digit))
+        identifier(s)
+            && (!lower || (s.contains('_') && !digit) || s.bytes().all(|b| b.is_ascii_alphabetic()))
     }
     if let Some(name) = text.strip_prefix("$env:") {
         return identifier(name);
@@ -140,10 +142,10 @@ fn is_variable_reference(text: &str) -> bool {
         return variable_like(name);
     }
     if let Some(name) = text.strip_prefix('%').and_then(|t| t.strip_suffix('%')) {
-        return identifier(name);
+        return variable_like(name);
     }
     if let Some(name) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-        return identifier(name);
+        return variable_like(name);
     }
     if let Some(path) = text.strip_prefix(".Values.") {
         return path.split('.').all(identifier);
@@ -615,6 +617,10 @@ mod tests {
             "$Xk9pQ2vL",
             "super$ecret",
             "$7fG!kq2",
+            "$ecret2024",
+            "$ecret_2024",
+            "{Passw0rd}",
+            "%Passw0rd%",
             "{Xk9 pQ2}",
             ".Values",
         ] {

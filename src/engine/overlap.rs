@@ -172,8 +172,19 @@ impl Engine {
                 // A direct match of exactly the encoded run a specific match was decoded
                 // from (a base64-PEM rule beside the key it decodes to): one secret, and
                 // the decoded match says what it is.
+                // Only when the decoded match is as confident: a high-confidence direct
+                // match must not give way to a medium one that `--min-confidence high`
+                // would then drop.
+                let decoded_confidence = later
+                    .members
+                    .clone()
+                    .filter(|&i| !self.rules[matches[i].rule].spec.generic)
+                    .map(|i| matches[i].confidence)
+                    .max();
                 for i in earlier.members.clone() {
-                    if !later.by_rule.contains_key(&matches[i].rule) {
+                    if !later.by_rule.contains_key(&matches[i].rule)
+                        && decoded_confidence.is_some_and(|c| c >= matches[i].confidence)
+                    {
                         drop[i] = true;
                     }
                 }

@@ -544,13 +544,35 @@ pub fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
 
 /// The built-in pack, compiled.
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
-    // Over all cores: the pack's load is most of what a small push's scan costs.
-    use rayon::prelude::*;
-    let files: Vec<Vec<Rule>> = BUILTIN_RULE_FILES
-        .par_iter()
-        .map(|(name, text)| compile_rule_file(text, &RuleOrigin::Builtin(name)))
-        .collect::<Result<_, _>>()?;
-    Ok(files.into_iter().flatten().collect())
+    // Over all cores: the pack's load is most of what a small push's scan costs. Scoped
+    // threads, not rayon's global pool: the pack may load before `--threads` sizes it.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = BUILTIN_RULE_FILES.len().div_ceil(threads).max(1);
+    let compile_chunk = |chunk: &[(&'static str, &'static str)]| {
+        let mut rules = Vec::new();
+        for (name, text) in chunk {
+            rules.extend(compile_rule_file(text, &RuleOrigin::Builtin(name))?);
+        }
+        Ok::<_, RuleError>(rules)
+    };
+    let chunks: Vec<Result<Vec<Rule>, RuleError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = BUILTIN_RULE_FILES
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || compile_chunk(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut rules = Vec::new();
+    for chunk in chunks {
+        rules.extend(chunk?);
+    }
+    Ok(rules)
 }
 
 /// Which rules a scan runs: the built-in pack plus user files, minus disabled ones.
