@@ -19,6 +19,7 @@ pub fn engine_options() -> EngineOptions {
         decode_depth: DECODE_DEPTH,
         decode_limits: DecodeLimits::default(),
         min_confidence: Confidence::Low,
+        explain: false,
     }
 }
 
