@@ -40,18 +40,7 @@ impl Report for JsonReport {
         summary: &Summary,
         out: &mut dyn WriteColor,
     ) -> io::Result<()> {
-        let doc = Document {
-            version: JSON_SCHEMA_VERSION,
-            tool: Tool {
-                name: "tollgate",
-                version: env!("CARGO_PKG_VERSION"),
-            },
-            findings,
-            summary,
-            explain: None,
-        };
-        super::write_json(&mut *out, &doc, true)?;
-        writeln!(out)
+        write_document(findings, summary, None, out)
     }
 }
 
@@ -62,6 +51,15 @@ pub fn write_json_explained(
     explained: &[Explained],
     out: &mut dyn WriteColor,
 ) -> io::Result<()> {
+    write_document(findings, summary, Some(explained), out)
+}
+
+fn write_document(
+    findings: &[Finding],
+    summary: &Summary,
+    explain: Option<&[Explained]>,
+    out: &mut dyn WriteColor,
+) -> io::Result<()> {
     let doc = Document {
         version: JSON_SCHEMA_VERSION,
         tool: Tool {
@@ -70,7 +68,7 @@ pub fn write_json_explained(
         },
         findings,
         summary,
-        explain: Some(explained),
+        explain,
     };
     super::write_json(&mut *out, &doc, true)?;
     writeln!(out)
